@@ -1,0 +1,67 @@
+// fluss_fetch — download one object to a local file: ranged parts, retries,
+// verified before it appears under its final name.
+#pragma once
+
+#include <fluss_fetch/error.hpp>
+#include <fluss_fetch/fetch/download_pool.hpp>
+#include <fluss_fetch/fetch/retry.hpp>
+#include <fluss_fetch/storage/object_store.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace fluss_fetch::fetch {
+
+struct download_options {
+    /// Objects larger than this are fetched as ranged parts of this size, in
+    /// parallel through the pool, the parts after the first sent with
+    /// If-Match of the first part's ETag. 0 disables ranged parts.
+    std::uint64_t part_size = 8ull << 20;
+    retry_policy retry;
+    /// Known size (e.g. from a manifest or a listing): skips the HEAD when the
+    /// object needs splitting. The download still checks it.
+    std::optional<std::uint64_t> expected_size;
+};
+
+/// Counters that many downloads may share (atomics: jobs run on several strands).
+struct transfer_counters {
+    std::atomic<std::uint64_t> requests{0};  ///< HTTP requests started (attempts), HEAD included
+    std::atomic<std::uint64_t> retries{0};   ///< attempts after a retryable failure
+    std::atomic<std::uint64_t> bytes{0};     ///< body bytes of successful attempts
+};
+
+struct download_result {
+    std::uint64_t bytes = 0;    ///< size of the finished file
+    storage::object_meta meta;  ///< of the object as downloaded
+};
+
+/// Download `key` into `path`: the body goes to `path` + ".tmp-<random>" in
+/// the same folder (created as needed) and is renamed to `path` only when
+/// every byte arrived and was checked; on any failure or cancellation the
+/// temp file is removed and `path` is not touched. Every request runs as a
+/// job of `pool`. Signature: `void(error_code, download_result)`; on failure
+/// `diag` describes the last failed attempt.
+void async_download_file(storage::object_store& store, download_pool& pool, std::string key,
+                         std::filesystem::path path, download_options opts, transfer_counters& counters,
+                         diagnostics& diag,
+                         boost::asio::any_completion_handler<void(boost::system::error_code, download_result)> h);
+
+/// Token-taking form of `async_download_file`.
+template <class Token>
+auto async_download(storage::object_store& store, download_pool& pool, std::string key,
+                    std::filesystem::path path, download_options opts, transfer_counters& counters,
+                    diagnostics& diag, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, download_result)>(
+        [&store, &pool, &counters, &diag](auto handler, std::string key, std::filesystem::path path,
+                                          download_options opts) {
+            async_download_file(store, pool, std::move(key), std::move(path), std::move(opts), counters, diag,
+                                std::move(handler));
+        },
+        token, std::move(key), std::move(path), std::move(opts));
+}
+
+}  // namespace fluss_fetch::fetch

@@ -1,0 +1,129 @@
+// fluss_fetch — an object store over raw S3 REST (Beast HTTP/1.1, SigV4).
+#pragma once
+
+#include <fluss_fetch/storage/object_store.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace fluss_fetch::storage {
+
+/// Static credentials. Never logged.
+struct s3_credentials {
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;  ///< empty unless temporary credentials
+};
+
+/// How the bucket goes into the URL.
+enum class s3_addressing {
+    automatic,       ///< path style for IP-address and localhost endpoints, virtual-hosted otherwise
+    path,            ///< http://endpoint/bucket/key
+    virtual_hosted,  ///< http://bucket.endpoint/key
+};
+
+/// Options of an `s3_store`. Empty strings mean "take it from the environment".
+struct s3_options {
+    /// `http://host[:port]` or `https://host[:port]`. Empty: `AWS_ENDPOINT_URL`,
+    /// else `https://s3.{region}.amazonaws.com`.
+    std::string endpoint;
+    /// Empty: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+    std::string region;
+    /// The bucket every key of the store lives in. Required.
+    std::string bucket;
+    s3_addressing addressing = s3_addressing::automatic;
+
+    /// Credentials chain: these when set; else `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; else the shared
+    /// credentials file (`AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`,
+    /// profile `profile`, else `AWS_PROFILE`, else `default`).
+    std::optional<s3_credentials> credentials;
+    std::string profile;
+    /// Send unsigned requests (public buckets). No credential lookup then.
+    bool anonymous = false;
+
+    /// PEM CA bundle for https. Empty: `AWS_CA_BUNDLE`, else the system CAs.
+    std::string ca_file;
+    /// Verify the server certificate and its host name (https only). Leave on.
+    bool verify_peer = true;
+
+    /// Time allowed to resolve and connect (and finish the TLS handshake).
+    std::chrono::milliseconds connect_timeout{10'000};
+    /// Time allowed from the request sent to the response header received.
+    std::chrono::milliseconds first_byte_timeout{30'000};
+    /// A body read that receives nothing for this long fails the attempt
+    /// (`errc::stall_timeout`). There is no whole-request deadline: a large
+    /// object may take as long as it takes while bytes keep arriving.
+    std::chrono::milliseconds stall_timeout{30'000};
+
+    /// Keep-alive connections kept idle per store.
+    std::size_t max_idle_connections = 16;
+    /// Bytes read from the socket per chunk and handed to the sink at once
+    /// (at least 256 KiB: small writes make file output several times slower).
+    std::size_t io_buffer_size = 1 << 20;
+};
+
+/// The settings an `s3_store` actually uses, after the environment was read.
+/// Holds no secret.
+struct s3_resolved_config {
+    std::string scheme;       ///< "http" or "https"
+    std::string host;         ///< endpoint host (without the bucket)
+    std::string port;         ///< as a string, e.g. "443"
+    std::string region;
+    std::string bucket;
+    bool path_style = true;
+    bool anonymous = false;
+    std::string credentials_source;  ///< "explicit", "environment", "file:PATH[profile]" or "anonymous"
+    std::string access_key_id;       ///< the public half only
+};
+
+/// An object store over one S3 bucket, speaking S3 REST over Beast HTTP/1.1
+/// (and TLS through OpenSSL for https endpoints), signing every attempt with
+/// SigV4. Keeps a pool of keep-alive connections; a connection that saw any
+/// error is closed, never reused.
+///
+/// Bodies stream into the sink in large chunks and are never held whole in
+/// memory. Content-Length is required on GET answers and enforced, and a
+/// ranged GET's Content-Range must be exactly the range asked for.
+///
+/// The store does not retry: one call is one HTTP attempt. Retries with
+/// backoff live above it (see `fetch/retry.hpp`), so that each retry is a
+/// fresh request with a fresh signature.
+///
+/// \par Object lifetimes
+/// Operations keep the store's internals alive; the store object itself may
+/// be destroyed while operations are in flight (they then still complete).
+///
+/// \par Thread safety
+/// Distinct objects: safe. Shared objects: safe; operations may be started
+/// from any thread and the executor may be run by several threads.
+class s3_store final : public object_store {
+public:
+    /// \throws std::system_error with `errc::invalid_argument`, `errc::invalid_uri`,
+    /// `errc::no_credentials` or `errc::bad_credentials_file`, whose `what()` names the setting.
+    s3_store(executor_type ex, s3_options opts);
+    ~s3_store() override;
+
+    s3_store(const s3_store&) = delete;
+    s3_store& operator=(const s3_store&) = delete;
+
+    executor_type get_executor() const noexcept override;
+    std::string describe() const override;
+    const s3_resolved_config& config() const noexcept;
+
+    struct impl;
+
+protected:
+    void do_get(std::string key, get_options opts, byte_sink& sink, diagnostics& diag, get_handler h) override;
+    void do_head(std::string key, diagnostics& diag, head_handler h) override;
+    void do_list(std::string prefix, diagnostics& diag, list_handler h) override;
+    void do_put(std::string key, std::string body, diagnostics& diag, put_handler h) override;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace fluss_fetch::storage
