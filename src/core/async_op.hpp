@@ -1,0 +1,107 @@
+// Run a library operation as a coroutine on a strand, with cancellation the
+// library owns.
+//
+// Why not co_spawn(ex, coro, user_handler) directly: in Asio 1.81, co_spawn's
+// cancellation forwarding can touch freed memory when the handler has an
+// associated executor (asio#1332), and a cancellation emitted from another
+// thread races the coroutine. Instead the caller's slot gets a small handler
+// that only *posts* to the operation's strand; there the operation emits a
+// terminal cancellation on a signal it owns (bound to the coroutine) and runs
+// an optional hook (closing a socket, cancelling a resolver). The coroutine
+// sees `op_state::cancelled` and every pending operation completes with
+// operation_aborted. The caller's handler is invoked exactly once, through its
+// associated executor, never inline from the initiating function.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include <fluss_fetch/error.hpp>
+
+namespace fluss_fetch::detail {
+
+using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+/// Shared between the coroutine, the caller's cancellation slot and the
+/// completion. Touched only on `strand`.
+struct op_state {
+    explicit op_state(strand_type s) : strand(std::move(s)) {}
+
+    strand_type strand;
+    boost::asio::cancellation_signal signal;
+    bool cancelled = false;
+    bool done = false;
+    std::function<void()> on_cancel;  ///< run on the strand when cancelled
+
+    void cancel() {
+        if (done || cancelled) return;
+        cancelled = true;
+        signal.emit(boost::asio::cancellation_type::terminal);
+        if (on_cancel) on_cancel();
+    }
+};
+
+/// Turn an escaped exception into an error code (a bug or bad_alloc: never silent).
+inline boost::system::error_code exception_to_error(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+        return se.code();
+    } catch (const std::system_error& se) {
+        return {se.code().value(), boost::system::generic_category()};
+    } catch (...) {
+        return make_error_code(errc::bad_response);
+    }
+}
+
+/// Launch `make(state)` — a function returning `awaitable<std::tuple<error_code, Args...>>` —
+/// on `strand`, completing `handler` with `(error_code, Args...)`.
+template <class... Args, class Make>
+void launch(strand_type strand, Make make,
+            boost::asio::any_completion_handler<void(boost::system::error_code, Args...)> handler) {
+    namespace asio = boost::asio;
+    auto st = std::make_shared<op_state>(strand);
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+        slot.assign([st](asio::cancellation_type type) {
+            if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                         asio::cancellation_type::total)) != asio::cancellation_type::none)
+                asio::post(st->strand, [st] { st->cancel(); });
+        });
+    }
+    using result_t = std::tuple<boost::system::error_code, Args...>;
+    auto body = [](std::shared_ptr<op_state> st, Make make) -> asio::awaitable<result_t> {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        co_return co_await make(st);
+    };
+    asio::co_spawn(
+        strand, body(st, std::move(make)),
+        asio::bind_cancellation_slot(
+            st->signal.slot(), [st, h = std::move(handler)](std::exception_ptr e, result_t r) mutable {
+                st->done = true;
+                st->on_cancel = nullptr;
+                if (e) r = result_t{exception_to_error(e), Args{}...};
+                auto ex = asio::get_associated_executor(h, st->strand);
+                asio::dispatch(ex, [h = std::move(h), r = std::move(r)]() mutable {
+                    std::apply([&h](auto&&... a) { std::move(h)(std::forward<decltype(a)>(a)...); }, std::move(r));
+                });
+            }));
+}
+
+}  // namespace fluss_fetch::detail

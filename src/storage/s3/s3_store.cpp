@@ -1,0 +1,274 @@
+#include <fluss_fetch/storage/s3_store.hpp>
+
+#include "core/logging.hpp"
+#include "storage/s3/exchange.hpp"
+#include "storage/s3/sigv4.hpp"
+#include "storage/s3/store_state.hpp"
+#include "storage/s3/xml.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+
+#include <chrono>
+
+namespace fluss_fetch::storage {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+struct s3_store::impl : s3::store_state {
+    using store_state::store_state;
+};
+
+namespace s3 {
+
+store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c)
+    : executor(std::move(ex)), opts(std::move(o)), cfg(std::move(c)), pool(executor, opts.max_idle_connections) {
+    if (cfg.pub.scheme != "https") return;
+    ssl.emplace(asio::ssl::context::tls_client);
+    ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3);
+    error_code ec;
+    if (!cfg.ca_file.empty()) {
+        ssl->load_verify_file(cfg.ca_file, ec);
+        if (ec)
+            throw std::system_error(std::error_code(make_error_code(errc::invalid_argument)),
+                                    "cannot load CA file '" + cfg.ca_file + "': " + ec.message());
+    } else {
+        ssl->set_default_verify_paths(ec);
+    }
+    ssl->set_verify_mode(opts.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
+}
+
+namespace {
+
+// HTTP status + S3 code → the library's error code (spec: retryable or not).
+error_code classify(unsigned status, std::string_view code) {
+    switch (status) {
+    case 404: return code == "NoSuchBucket" ? errc::no_such_bucket : errc::no_such_key;
+    case 403:
+        if (code == "SignatureDoesNotMatch") return errc::signature_mismatch;
+        if (code == "RequestTimeTooSkewed") return errc::request_time_skewed;
+        if (code == "ExpiredToken") return errc::expired_token;
+        return errc::access_denied;
+    case 400:
+        if (code == "RequestTimeout") return errc::request_timeout;
+        if (code == "ExpiredToken") return errc::expired_token;
+        return errc::bad_request;
+    case 408: return errc::request_timeout;
+    case 412: return errc::precondition_failed;
+    case 416: return errc::invalid_range;
+    case 429: return errc::too_many_requests;
+    case 500: return errc::internal_error;
+    case 503: return code == "SlowDown" ? errc::slow_down : errc::service_unavailable;
+    case 502:
+    case 504: return errc::service_unavailable;
+    default: return errc::http_error;
+    }
+}
+
+// Fill `diag` from a finished exchange and return the operation's error.
+error_code conclude(const exchange_result& r, diagnostics& diag) {
+    diag.http_status = r.status;
+    if (!r.request_id.empty()) diag.request_id = r.request_id;
+    if (r.ec) {
+        if (r.ec == errc::content_range_mismatch) diag.message = r.body;
+        return r.ec;
+    }
+    if (r.status >= 200 && r.status < 300) return {};
+    if (auto e = parse_error_body(r.body)) {
+        diag.s3_code = e->code;
+        diag.message = e->message;
+        if (diag.request_id.empty()) diag.request_id = e->request_id;
+    }
+    return classify(r.status, diag.s3_code);
+}
+
+using result_get = std::tuple<error_code, get_result>;
+
+}  // namespace
+
+// Exchange `spec` on `c`, connecting first when needed. A reused keep-alive
+// connection that the server closed before answering is reconnected once
+// (not a retry: nothing was received). The connection goes back to the pool
+// only after a clean exchange (the caller releases it when the operation ends).
+asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_ptr<connection>& c, detail::op_state& st,
+                                             const request_spec& spec, diagnostics& diag) {
+    st.on_cancel = [c] { c->close(); };
+    exchange_result r;
+    const auto started = std::chrono::steady_clock::now();
+    for (int attempt = 0;; ++attempt) {
+        const bool reused = c->connected;
+        if (!c->connected) {
+            auto ec = co_await connect(*c, s.cfg, s.ssl ? &*s.ssl : nullptr, s.opts.connect_timeout, diag);
+            if (ec) {
+                r = exchange_result{};
+                r.ec = st.cancelled ? asio::error::operation_aborted : ec;
+                c->close();
+                break;
+            }
+        }
+        r = co_await exchange(*c, s, st, spec);
+        if (r.ec && r.stale && reused && attempt == 0 && !st.cancelled) {
+            c->close();
+            continue;
+        }
+        break;
+    }
+    st.on_cancel = nullptr;
+    if (r.ec || !c->reusable) c->close();
+    auto& log = detail::logger();
+    if (log.should_log(spdlog::level::debug)) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        log.debug("{} {}/{} -> HTTP {} {} bytes in {} ms{}{}", http::to_string(spec.method), s.cfg.pub.bucket,
+                  diag.key, r.status, r.sink_bytes + r.body.size(), ms.count(), r.ec ? ": " : "",
+                  r.ec ? r.ec.message() : "");
+    }
+    co_return r;
+}
+
+}  // namespace s3
+
+s3_store::s3_store(executor_type ex, s3_options opts) {
+    auto cfg = s3::resolve_config(opts, s3::process_env());
+    impl_ = std::make_shared<impl>(std::move(ex), std::move(opts), std::move(cfg));
+    detail::logger().debug("s3 store {}://{}:{} bucket {} region {} ({} style, credentials: {})",
+                           impl_->cfg.pub.scheme, impl_->cfg.pub.host, impl_->cfg.pub.port, impl_->cfg.pub.bucket,
+                           impl_->cfg.pub.region, impl_->cfg.pub.path_style ? "path" : "virtual-hosted",
+                           impl_->cfg.pub.credentials_source);
+}
+
+s3_store::~s3_store() = default;
+
+s3_store::executor_type s3_store::get_executor() const noexcept { return impl_->executor; }
+
+std::string s3_store::describe() const { return "s3://" + impl_->cfg.pub.bucket; }
+
+const s3_resolved_config& s3_store::config() const noexcept { return impl_->cfg.pub; }
+
+namespace {
+
+void start_diag(diagnostics& diag, const char* op, const s3::store_state& s, const std::string& key) {
+    diag.clear();
+    diag.operation = op;
+    diag.bucket = s.cfg.pub.bucket;
+    diag.key = key;
+}
+
+std::string path_of(const s3::store_state& s, std::string_view key) {
+    return s3::object_path(s.cfg.pub.bucket, key, s.cfg.pub.path_style);
+}
+
+}  // namespace
+
+void s3_store::do_get(std::string key, get_options opts, byte_sink& sink, diagnostics& diag, get_handler h) {
+    auto self = impl_;
+    auto c = self->pool.acquire();
+    auto strand = c->strand;
+    detail::launch<get_result>(
+        strand,
+        [self, c, key = std::move(key), opts = std::move(opts), &sink,
+         &diag](std::shared_ptr<detail::op_state> st) -> asio::awaitable<std::tuple<error_code, get_result>> {
+            start_diag(diag, "GET", *self, key);
+            if (opts.range && opts.range->length == 0) {
+                diag.message = "a ranged GET needs a length > 0";
+                co_return std::tuple{make_error_code(errc::invalid_argument), get_result{}};
+            }
+            s3::request_spec spec;
+            spec.canonical_uri = path_of(*self, key);
+            spec.range = opts.range;
+            spec.if_match = opts.if_match;
+            spec.sink = &sink;
+            auto r = co_await s3::run_request(*self, c, *st, spec, diag);
+            self->pool.release(c);
+            auto ec = s3::conclude(r, diag);
+            get_result out;
+            out.bytes = r.sink_bytes;
+            out.meta = object_meta{r.object_size, r.etag, r.last_modified};
+            co_return std::tuple{ec, out};
+        },
+        std::move(h));
+}
+
+void s3_store::do_head(std::string key, diagnostics& diag, head_handler h) {
+    auto self = impl_;
+    auto c = self->pool.acquire();
+    auto strand = c->strand;
+    detail::launch<object_meta>(
+        strand,
+        [self, c, key = std::move(key),
+         &diag](std::shared_ptr<detail::op_state> st) -> asio::awaitable<std::tuple<error_code, object_meta>> {
+            start_diag(diag, "HEAD", *self, key);
+            s3::request_spec spec;
+            spec.method = http::verb::head;
+            spec.canonical_uri = path_of(*self, key);
+            auto r = co_await s3::run_request(*self, c, *st, spec, diag);
+            self->pool.release(c);
+            auto ec = s3::conclude(r, diag);
+            co_return std::tuple{ec, object_meta{r.content_length.value_or(0), r.etag, r.last_modified}};
+        },
+        std::move(h));
+}
+
+void s3_store::do_list(std::string prefix, diagnostics& diag, list_handler h) {
+    auto self = impl_;
+    auto c = self->pool.acquire();
+    auto strand = c->strand;
+    using result = std::tuple<error_code, std::vector<object_entry>>;
+    detail::launch<std::vector<object_entry>>(
+        strand,
+        [self, c, prefix = std::move(prefix), &diag](std::shared_ptr<detail::op_state> st) -> asio::awaitable<result> {
+            start_diag(diag, "LIST", *self, prefix);
+            std::vector<object_entry> all;
+            std::string token;
+            for (int page = 0;; ++page) {
+                s3::request_spec spec;
+                spec.canonical_uri = self->cfg.pub.path_style ? "/" + s3::uri_encode(self->cfg.pub.bucket, false) : "/";
+                spec.query = {{"list-type", "2"}, {"prefix", prefix}};
+                if (!token.empty()) spec.query.emplace_back("continuation-token", token);
+                spec.string_limit = 16u << 20;
+                auto r = co_await s3::run_request(*self, c, *st, spec, diag);
+                if (auto ec = s3::conclude(r, diag)) co_return result{ec, {}};
+                diag.http_status = 0;
+                auto parsed = s3::parse_list_page(r.body);
+                if (!parsed) {
+                    diag.message = "page " + std::to_string(page + 1) + " of the listing is not a ListBucketResult";
+                    co_return result{make_error_code(errc::bad_response), {}};
+                }
+                for (auto& e : parsed->entries) all.push_back(std::move(e));
+                if (!parsed->is_truncated) break;
+                if (parsed->next_continuation_token.empty()) {
+                    diag.message = "truncated listing page without NextContinuationToken";
+                    co_return result{make_error_code(errc::bad_response), {}};
+                }
+                token = std::move(parsed->next_continuation_token);
+                if (st->cancelled) co_return result{asio::error::operation_aborted, {}};
+            }
+            self->pool.release(c);
+            std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+            co_return result{error_code{}, std::move(all)};
+        },
+        std::move(h));
+}
+
+void s3_store::do_put(std::string key, std::string body, diagnostics& diag, put_handler h) {
+    auto self = impl_;
+    auto c = self->pool.acquire();
+    auto strand = c->strand;
+    detail::launch<>(
+        strand,
+        [self, c, key = std::move(key), body = std::move(body),
+         &diag](std::shared_ptr<detail::op_state> st) mutable -> asio::awaitable<std::tuple<error_code>> {
+            start_diag(diag, "PUT", *self, key);
+            s3::request_spec spec;
+            spec.method = http::verb::put;
+            spec.canonical_uri = path_of(*self, key);
+            spec.body = std::move(body);
+            auto r = co_await s3::run_request(*self, c, *st, spec, diag);
+            self->pool.release(c);
+            co_return std::tuple{s3::conclude(r, diag)};
+        },
+        std::move(h));
+}
+
+}  // namespace fluss_fetch::storage
