@@ -70,6 +70,19 @@ inline boost::system::error_code exception_to_error(std::exception_ptr e) {
     }
 }
 
+/// Complete `h` with `args` later (never inline): post to `fallback`, then
+/// dispatch to the handler's associated executor. (Asio 1.81 cannot post to
+/// an any_completion_executor, and asio::append around an
+/// any_completion_handler recurses without end, hence two steps.)
+template <class Handler, class... Args>
+void post_completion(boost::asio::any_io_executor fallback, Handler h, Args... args) {
+    namespace asio = boost::asio;
+    asio::post(fallback, [fallback, h = std::move(h), ... args = std::move(args)]() mutable {
+        auto ex = asio::get_associated_executor(h, fallback);
+        asio::dispatch(ex, [h = std::move(h), ... args = std::move(args)]() mutable { std::move(h)(std::move(args)...); });
+    });
+}
+
 /// Launch `make(state)` — a function returning `awaitable<std::tuple<error_code, Args...>>` —
 /// on `strand`, completing `handler` with `(error_code, Args...)`.
 template <class... Args, class Make>

@@ -10,7 +10,6 @@
 
 #include "core/async_op.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -22,6 +21,9 @@ namespace fluss_fetch::fetch {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+// Never move-assign an any_completion_handler in Boost 1.81: its operator=
+// copies from an lvalue into its own template constructor and recurses
+// until the stack overflows. Move-construct or swap() instead.
 using handler_type = asio::any_completion_handler<void(error_code)>;
 
 namespace {
@@ -35,8 +37,7 @@ struct entry {
 };
 
 void complete(asio::any_io_executor fallback, handler_type h, error_code ec) {
-    // post() runs the handler through its associated executor.
-    asio::post(fallback, asio::append(std::move(h), ec));
+    detail::post_completion(std::move(fallback), std::move(h), ec);
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
         {
             std::lock_guard lock(mutex);
             e->st = entry::state::done;
-            h = std::move(e->handler);
+            h.swap(e->handler);
             e->job = nullptr;
             std::erase(running, e);
             if (!queue.empty() && !closing) {
@@ -96,7 +97,7 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
             if (closing && running.empty()) waiters.swap(close_waiters);
         }
         complete(ex, std::move(h), ec);
-        for (auto& w : waiters) asio::post(ex, std::move(w));
+        for (auto& w : waiters) detail::post_completion(ex, std::move(w));
     }
 
     // Cancel one submission: drop it from the queue, or cancel its coroutine.
@@ -108,7 +109,7 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
                 auto it = std::find(queue.begin(), queue.end(), e);
                 if (it != queue.end()) queue.erase(it);
                 e->st = entry::state::done;
-                h = std::move(e->handler);
+                h.swap(e->handler);
                 e->job = nullptr;
             } else if (e->st == entry::state::running) {
                 asio::post(strands[e->worker], [e] { e->signal.emit(asio::cancellation_type::terminal); });
@@ -142,7 +143,7 @@ void download_pool::do_submit(download_job job, handler_type h) {
     auto e = std::make_shared<entry>();
     e->job = std::move(job);
     auto slot = asio::get_associated_cancellation_slot(h);
-    e->handler = std::move(h);
+    e->handler.swap(h);
     std::weak_ptr<impl> weak = impl_;
     bool rejected = false;
     {
@@ -182,7 +183,7 @@ void download_pool::do_close(asio::any_completion_handler<void()> h) {
             impl_->close_waiters.push_back(std::move(h));
     }
     if (done_now) {
-        asio::post(impl_->ex, std::move(h));
+        detail::post_completion(impl_->ex, std::move(h));
         return;
     }
     impl_->cancel_all();

@@ -59,6 +59,9 @@ struct s3_options {
     /// object may take as long as it takes while bytes keep arriving.
     std::chrono::milliseconds stall_timeout{30'000};
 
+    /// Objects per ListObjectsV2 page (`max-keys`); 0: the server's default (1000).
+    std::size_t list_page_size = 0;
+
     /// Keep-alive connections kept idle per store.
     std::size_t max_idle_connections = 16;
     /// Bytes read from the socket per chunk and handed to the sink at once

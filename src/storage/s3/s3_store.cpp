@@ -226,6 +226,8 @@ void s3_store::do_list(std::string prefix, diagnostics& diag, list_handler h) {
                 spec.canonical_uri = self->cfg.pub.path_style ? "/" + s3::uri_encode(self->cfg.pub.bucket, false) : "/";
                 spec.query = {{"list-type", "2"}, {"prefix", prefix}};
                 if (!token.empty()) spec.query.emplace_back("continuation-token", token);
+                if (self->opts.list_page_size > 0)
+                    spec.query.emplace_back("max-keys", std::to_string(self->opts.list_page_size));
                 spec.string_limit = 16u << 20;
                 auto r = co_await s3::run_request(*self, c, *st, spec, diag);
                 if (auto ec = s3::conclude(r, diag)) co_return result{ec, {}};

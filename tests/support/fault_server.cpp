@@ -1,0 +1,347 @@
+#include "support/fault_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace fluss_fetch::test {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct fault_server::impl {
+    // State first: coroutine frames (destroyed with the io_context) touch it.
+    mutable std::mutex mutex;
+    std::condition_variable changed;
+    std::uint64_t generation = 0;
+    std::map<std::string, std::string> objects;  // "bucket/key" → bytes
+    std::deque<fault> faults;
+    std::size_t page_size = 1000;
+    std::size_t total = 0, in_flight = 0, max_in_flight = 0, conns = 0, aborts = 0;
+    std::map<std::string, std::size_t> per_key;
+    std::vector<recorded_request> log;
+
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    std::vector<std::thread> threads;
+
+    void notify() {
+        {
+            std::lock_guard l(mutex);
+            ++generation;
+        }
+        changed.notify_all();
+    }
+
+    std::optional<fault> take_fault(const std::string& key) {
+        for (auto it = faults.begin(); it != faults.end(); ++it) {
+            if (it->key.empty() || it->key == key) {
+                fault f = *it;
+                faults.erase(it);
+                return f;
+            }
+        }
+        return std::nullopt;
+    }
+
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, sock] = co_await acceptor.async_accept(use_tuple);
+            if (ec) co_return;
+            {
+                std::lock_guard l(mutex);
+                ++conns;
+            }
+            notify();
+            asio::co_spawn(ioc, serve(std::move(sock)), asio::detached);
+        }
+    }
+
+    asio::awaitable<void> serve(tcp::socket sock);
+};
+
+namespace {
+
+std::string xml_error(unsigned status, const std::string& code, const std::string& key) {
+    (void)status;
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code + "</Code><Message>injected " + code +
+           "</Message><Key>" + key + "</Key><RequestId>fault-server</RequestId></Error>";
+}
+
+std::string reason(unsigned status) {
+    return std::string(http::obsolete_reason(static_cast<http::status>(status)));
+}
+
+std::string header_block(unsigned status, std::size_t content_length, const std::vector<std::string>& extra) {
+    std::string h = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
+    h += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    h += "x-amz-request-id: fault-server\r\n";
+    for (const auto& e : extra) h += e + "\r\n";
+    return h + "\r\n";
+}
+
+std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '&') out += "&amp;";
+        else if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
+    boost::beast::flat_buffer buf;
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(64u << 20);
+        auto [rec, rn] = co_await http::async_read(sock, buf, parser, use_tuple);
+        if (rec) co_return;
+        auto& req = parser.get();
+
+        recorded_request rr;
+        rr.method = std::string(req.method_string());
+        rr.target = std::string(req.target());
+        for (const auto& f : req) {
+            std::string name(f.name_string());
+            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+            rr.headers[name] = std::string(f.value());
+        }
+        auto url = boost::urls::parse_origin_form(req.target());
+        std::string path = url ? std::string(url->path()) : std::string(req.target());
+        std::string bucket, key;
+        if (path.size() > 1) {
+            auto slash = path.find('/', 1);
+            bucket = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+            if (slash != std::string::npos) key = path.substr(slash + 1);
+        }
+        rr.key = key;
+
+        std::optional<fault> f;
+        std::string body;
+        bool found = false;
+        {
+            std::lock_guard l(mutex);
+            ++total;
+            ++per_key[key];
+            ++in_flight;
+            max_in_flight = std::max(max_in_flight, in_flight);
+            log.push_back(rr);
+            f = take_fault(key);
+            auto it = objects.find(bucket + "/" + key);
+            if (it != objects.end()) {
+                found = true;
+                body = it->second;
+            }
+        }
+        notify();
+        bool finished = false;
+        struct in_flight_guard {
+            impl* self;
+            bool* finished;
+            ~in_flight_guard() {
+                {
+                    std::lock_guard l(self->mutex);
+                    --self->in_flight;
+                    if (!*finished) ++self->aborts;
+                }
+                self->notify();
+            }
+        } guard{this, &finished};
+
+        if (f && f->what == fault::kind::delay_first_byte) {
+            asio::steady_timer t(sock.get_executor());
+            t.expires_after(f->delay);
+            co_await t.async_wait(use_tuple);
+            f.reset();
+        }
+        if (f && f->what == fault::kind::status) {
+            std::string x = req.method() == http::verb::head ? "" : xml_error(f->status, f->s3_code, key);
+            std::string out = header_block(f->status, x.size(), {"Content-Type: application/xml"}) + x;
+            auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+            if (wec) co_return;
+            finished = true;
+            continue;
+        }
+
+        std::string out;
+        if (req.method() == http::verb::put) {
+            {
+                std::lock_guard l(mutex);
+                objects[bucket + "/" + key] = req.body();
+            }
+            out = header_block(200, 0, {"ETag: \"put\""});
+        } else if (req.method() == http::verb::get && key.empty() && url && url->params().contains("list-type")) {
+            std::string prefix, token;
+            if (auto it = url->params().find("prefix"); it != url->params().end()) prefix = (*it).value;
+            if (auto it = url->params().find("continuation-token"); it != url->params().end()) token = (*it).value;
+            std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>" + bucket +
+                              "</Name><Prefix>" + xml_escape(prefix) + "</Prefix>";
+            std::lock_guard l(mutex);
+            std::size_t n = 0;
+            std::string last;
+            bool more = false;
+            for (auto it = objects.lower_bound(bucket + "/" + std::max(prefix, token)); it != objects.end(); ++it) {
+                if (!it->first.starts_with(bucket + "/" + prefix)) break;
+                std::string k = it->first.substr(bucket.size() + 1);
+                if (!token.empty() && k <= token) continue;
+                if (n == page_size) {
+                    more = true;
+                    break;
+                }
+                xml += "<Contents><Key>" + xml_escape(k) + "</Key><Size>" + std::to_string(it->second.size()) +
+                       "</Size><ETag>\"e" + std::to_string(it->second.size()) + "\"</ETag></Contents>";
+                last = k;
+                ++n;
+            }
+            xml += std::string("<IsTruncated>") + (more ? "true" : "false") + "</IsTruncated>";
+            if (more) xml += "<NextContinuationToken>" + xml_escape(last) + "</NextContinuationToken>";
+            xml += "</ListBucketResult>";
+            out = header_block(200, xml.size(), {"Content-Type: application/xml"}) + xml;
+        } else if (!found) {
+            std::string x = req.method() == http::verb::head ? "" : xml_error(404, "NoSuchKey", key);
+            out = header_block(404, x.size(), {"Content-Type: application/xml"}) + x;
+        } else {
+            const std::string etag = "ETag: \"e" + std::to_string(body.size()) + "\"";
+            std::size_t first = 0, last = body.empty() ? 0 : body.size() - 1;
+            unsigned status = 200;
+            std::vector<std::string> extra{etag, "Last-Modified: Wed, 01 Jan 2025 00:00:00 GMT"};
+            auto range = req[http::field::range];
+            if (!range.empty() && range.starts_with("bytes=")) {
+                auto r = range.substr(6);
+                auto dash = r.find('-');
+                first = std::stoull(std::string(r.substr(0, dash)));
+                if (dash + 1 < r.size()) last = std::min<std::size_t>(std::stoull(std::string(r.substr(dash + 1))), last);
+                status = 206;
+                std::size_t shown = (f && f->what == fault::kind::wrong_content_range) ? 1 : 0;
+                extra.push_back("Content-Range: bytes " + std::to_string(first + shown) + "-" +
+                                std::to_string(last + shown) + "/" + std::to_string(body.size()));
+                if (shown) f.reset();
+            }
+            std::string slice = body.empty() ? "" : body.substr(first, last - first + 1);
+            std::string head = header_block(status, slice.size(), extra);
+            if (req.method() == http::verb::head) {
+                out = head;
+            } else if (f && (f->what == fault::kind::reset_after || f->what == fault::kind::stall_after ||
+                             f->what == fault::kind::short_body)) {
+                std::string partial = head + slice.substr(0, std::min(f->bytes, slice.size()));
+                auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(partial), use_tuple);
+                if (wec) co_return;
+                boost::system::error_code ig;
+                if (f->what == fault::kind::reset_after) {
+                    sock.set_option(asio::socket_base::linger(true, 0), ig);
+                    sock.close(ig);
+                } else if (f->what == fault::kind::short_body) {
+                    sock.shutdown(tcp::socket::shutdown_both, ig);
+                    sock.close(ig);
+                } else {
+                    char c;
+                    co_await sock.async_read_some(asio::buffer(&c, 1), use_tuple);  // until the client leaves
+                }
+                co_return;
+            } else {
+                out = head + slice;
+            }
+        }
+        auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+        if (wec) co_return;
+        finished = true;
+        if (!req.keep_alive()) co_return;
+    }
+}
+
+fault_server::fault_server(unsigned threads) : impl_(std::make_shared<impl>()) {
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen();
+    asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) impl_->threads.emplace_back([i = impl_.get()] { i->ioc.run(); });
+}
+
+fault_server::~fault_server() {
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads) t.join();
+}
+
+std::string fault_server::endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+unsigned short fault_server::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
+
+void fault_server::put_object(const std::string& bucket, const std::string& key, std::string bytes) {
+    std::lock_guard l(impl_->mutex);
+    impl_->objects[bucket + "/" + key] = std::move(bytes);
+}
+void fault_server::add_fault(fault f) {
+    std::lock_guard l(impl_->mutex);
+    impl_->faults.push_back(std::move(f));
+}
+void fault_server::set_list_page_size(std::size_t n) {
+    std::lock_guard l(impl_->mutex);
+    impl_->page_size = n;
+}
+
+#define FF_GETTER(name, expr)                  \
+    std::size_t fault_server::name() const {   \
+        std::lock_guard l(impl_->mutex);       \
+        return expr;                           \
+    }
+FF_GETTER(requests, impl_->total)
+FF_GETTER(in_flight, impl_->in_flight)
+FF_GETTER(max_in_flight, impl_->max_in_flight)
+FF_GETTER(connections, impl_->conns)
+FF_GETTER(client_aborts, impl_->aborts)
+FF_GETTER(faults_left, impl_->faults.size())
+#undef FF_GETTER
+
+std::size_t fault_server::requests_for(const std::string& key) const {
+    std::lock_guard l(impl_->mutex);
+    auto it = impl_->per_key.find(key);
+    return it == impl_->per_key.end() ? 0 : it->second;
+}
+
+std::vector<recorded_request> fault_server::recorded() const {
+    std::lock_guard l(impl_->mutex);
+    return impl_->log;
+}
+
+bool fault_server::wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    // `pred` may call the getters (which lock), so it runs unlocked; the
+    // generation counter makes sure no change between the check and the wait is missed.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        std::uint64_t seen;
+        {
+            std::lock_guard l(impl_->mutex);
+            seen = impl_->generation;
+        }
+        if (pred()) return true;
+        std::unique_lock l(impl_->mutex);
+        if (!impl_->changed.wait_until(l, deadline, [&] { return impl_->generation != seen; })) {
+            l.unlock();
+            return pred();
+        }
+    }
+}
+
+}  // namespace fluss_fetch::test

@@ -1,0 +1,79 @@
+// An in-process S3-ish HTTP/1.1 server on 127.0.0.1 for fault tests: serves
+// path-style GET (with Range) / HEAD / PUT / ListObjectsV2, and misbehaves
+// on request: error statuses, resets, stalls, short bodies, wrong
+// Content-Range, slow first bytes. Counts what it saw, including the most
+// requests it had in flight at once. Runs its own threads; the destructor
+// stops them and closes every connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fluss_fetch::test {
+
+struct fault {
+    enum class kind {
+        status,               ///< answer `status` with an S3 XML error `s3_code`
+        reset_after,          ///< send the header and `bytes` of the body, then RST
+        stall_after,          ///< send the header and `bytes`, then nothing until the client leaves
+        short_body,           ///< declare the full length, send `bytes`, close cleanly (FIN)
+        wrong_content_range,  ///< answer a ranged GET with Content-Range shifted by one
+        delay_first_byte,     ///< wait `delay` before the header, then answer normally
+    };
+    kind what = kind::status;
+    std::string key;  ///< applies to requests for this key only; empty: any request
+    unsigned status = 503;
+    std::string s3_code = "SlowDown";
+    std::size_t bytes = 0;
+    std::chrono::milliseconds delay{0};
+};
+
+struct recorded_request {
+    std::string method;
+    std::string target;
+    std::string key;  ///< decoded key ("" for bucket-level requests)
+    std::map<std::string, std::string> headers;  ///< lower-case names
+};
+
+class fault_server {
+public:
+    explicit fault_server(unsigned threads = 2);
+    ~fault_server();
+    fault_server(const fault_server&) = delete;
+    fault_server& operator=(const fault_server&) = delete;
+
+    std::string endpoint() const;  ///< "http://127.0.0.1:PORT"
+    unsigned short port() const noexcept;
+
+    void put_object(const std::string& bucket, const std::string& key, std::string bytes);
+    /// Queue a fault; faults are used once each, first matching first.
+    void add_fault(fault f);
+    /// Objects per ListObjectsV2 page (default 1000).
+    void set_list_page_size(std::size_t n);
+
+    std::size_t requests() const;
+    std::size_t requests_for(const std::string& key) const;
+    std::size_t in_flight() const;
+    std::size_t max_in_flight() const;
+    std::size_t connections() const;
+    /// Connections the client closed (or reset) while a response was unfinished.
+    std::size_t client_aborts() const;
+    std::vector<recorded_request> recorded() const;
+    std::size_t faults_left() const;
+
+    /// Wait until `pred` holds, re-checked after every change the server
+    /// sees; false on timeout. No sleeping: a condition variable.
+    bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace fluss_fetch::test
