@@ -99,12 +99,16 @@ void launch(strand_type strand, Make make,
         });
     }
     using result_t = std::tuple<boost::system::error_code, Args...>;
-    auto body = [](std::shared_ptr<op_state> st, Make make) -> asio::awaitable<result_t> {
+    // The closure lives on the heap, not as a coroutine parameter: GCC 12
+    // destroyed a by-value closure parameter of a coroutine with a bad pointer
+    // (found by valgrind). shared_ptr parameters are safe and keep it alive.
+    auto holder = std::make_shared<Make>(std::move(make));
+    auto body = [](std::shared_ptr<op_state> st, std::shared_ptr<Make> m) -> asio::awaitable<result_t> {
         co_await asio::this_coro::throw_if_cancelled(false);
-        co_return co_await make(st);
+        co_return co_await (*m)(st);
     };
     asio::co_spawn(
-        strand, body(st, std::move(make)),
+        strand, body(st, std::move(holder)),
         asio::bind_cancellation_slot(
             st->signal.slot(), [st, h = std::move(handler)](std::exception_ptr e, result_t r) mutable {
                 st->done = true;

@@ -141,39 +141,13 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
             const auto& o = d->opts;
             o.retry.validate();
 
-            // 1. Size (and ETag) when splitting may be needed and the size is unknown.
+            // 1. What is known of the size. When it is unknown and the object may
+            //    need splitting, the first part is fetched alone as a ranged GET:
+            //    its Content-Range tells the size and its ETag guards the rest.
+            //    (No HEAD: one round trip less, and real S3 error bodies.)
             std::optional<std::uint64_t> size = o.expected_size;
             std::string etag;
-            if (!size && o.part_size > 0) {
-                part head;
-                storage::object_meta meta;
-                auto job = [d, &head, &meta]() -> asio::awaitable<error_code> {
-                    for (int attempt = 0;; ++attempt) {
-                        ++d->counters.requests;
-                        auto [ec, m] = co_await d->store.async_head(d->key, head.diag, use_tuple);
-                        if (!ec) {
-                            meta = m;
-                            co_return ec;
-                        }
-                        if (ec == asio::error::operation_aborted || !is_retryable(ec) ||
-                            attempt >= d->opts.retry.max_retries)
-                            co_return ec;
-                        ++d->counters.retries;
-                        asio::steady_timer t(co_await asio::this_coro::executor);
-                        t.expires_after(d->opts.retry.backoff(attempt, uniform01()));
-                        auto [tec] = co_await t.async_wait(use_tuple);
-                        if (tec) co_return asio::error::operation_aborted;
-                    }
-                };
-                auto [ec] = co_await d->pool.async_submit(job, use_tuple);
-                if (ec) {
-                    diag = head.diag;
-                    co_return result{ec, {}};
-                }
-                size = meta.size;
-                etag = meta.etag;
-            }
-
+            const bool discover = !size && o.part_size > 0;
             // 2. The temp file, next to the destination.
             std::error_code fec;
             if (d->path.has_parent_path()) fs::create_directories(d->path.parent_path(), fec);
@@ -186,13 +160,20 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
 
             // 3. The parts.
             std::vector<part> parts;
-            if (size && o.part_size > 0 && *size > o.part_size) {
-                for (std::uint64_t off = 0; off < *size; off += o.part_size) {
+            auto plan_from = [&](std::uint64_t from) {
+                for (std::uint64_t off = from; off < *size; off += o.part_size) {
                     part p;
                     p.length = std::min(o.part_size, *size - off);
                     p.range = storage::byte_range{off, p.length};
                     parts.push_back(std::move(p));
                 }
+            };
+            if (discover) {
+                part p;  // length unknown until the answer: 0 skips the length check
+                p.range = storage::byte_range{0, o.part_size};
+                parts.push_back(std::move(p));
+            } else if (size && o.part_size > 0 && *size > o.part_size) {
+                plan_from(0);
             } else {
                 part p;
                 p.length = size.value_or(0);
@@ -232,7 +213,22 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                 while (pending > 0) co_await wake.async_wait(use_tuple);
             };
             std::size_t next = 0;
-            if (etag.empty() && parts.size() > 1) {
+            if (discover) {
+                submit(next++);
+                co_await wait_all();
+                if (first_error == errc::invalid_range) {
+                    // An empty object has no byte 0: fetch it whole.
+                    first_error = {};
+                    parts[0] = part{};
+                    signals.clear();
+                    submit(0);
+                    co_await wait_all();
+                } else if (!first_error) {
+                    size = parts[0].meta.size;
+                    etag = parts[0].meta.etag;
+                    if (*size > o.part_size) plan_from(o.part_size);
+                }
+            } else if (etag.empty() && parts.size() > 1) {
                 submit(next++);
                 co_await wait_all();
                 if (!first_error) etag = parts[0].meta.etag;

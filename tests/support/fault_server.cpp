@@ -50,8 +50,14 @@ struct fault_server::impl {
         changed.notify_all();
     }
 
-    std::optional<fault> take_fault(const std::string& key) {
+    // The first queued fault this request can show: body faults need a GET,
+    // a wrong Content-Range needs a ranged GET.
+    std::optional<fault> take_fault(const std::string& key, bool is_get, bool ranged) {
         for (auto it = faults.begin(); it != faults.end(); ++it) {
+            const bool body_fault = it->what == fault::kind::reset_after || it->what == fault::kind::stall_after ||
+                                    it->what == fault::kind::short_body;
+            if (body_fault && !is_get) continue;
+            if (it->what == fault::kind::wrong_content_range && !(is_get && ranged)) continue;
             if (it->key.empty() || it->key == key) {
                 fault f = *it;
                 faults.erase(it);
@@ -147,7 +153,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             ++in_flight;
             max_in_flight = std::max(max_in_flight, in_flight);
             log.push_back(rr);
-            f = take_fault(key);
+            f = take_fault(key, req.method() == http::verb::get, !req[http::field::range].empty());
             auto it = objects.find(bucket + "/" + key);
             if (it != objects.end()) {
                 found = true;

@@ -181,8 +181,10 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
             std::uint64_t first = 0, last = 0, total = 0;
             const auto cr = h[http::field::content_range];
             const std::uint64_t want_last = spec.range->offset + spec.range->length - 1;
-            if (r.status != 206 || !parse_content_range(cr, first, last, total) || first != spec.range->offset ||
-                last != want_last || *r.content_length != spec.range->length) {
+            // A range that runs past the end comes back clipped to the object (as S3 does).
+            const bool parsed = r.status == 206 && parse_content_range(cr, first, last, total);
+            if (!parsed || first != spec.range->offset || total == 0 || last != std::min(want_last, total - 1) ||
+                *r.content_length != last - first + 1) {
                 r.ec = make_error_code(errc::content_range_mismatch);
                 r.body = "asked for bytes " + std::to_string(spec.range->offset) + "-" + std::to_string(want_last) +
                          ", got HTTP " + std::to_string(r.status) + " Content-Range '" + std::string(cr) +
