@@ -1,0 +1,158 @@
+// The download pool: the cap, FIFO start order, cancellation, close.
+#include <fluss_fetch/fetch/download_pool.hpp>
+#include <fluss_fetch/fetch/retry.hpp>
+
+#include "support/run.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+using namespace fluss_fetch;
+namespace asio = boost::asio;
+using boost::system::error_code;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Jobs that wait on a timer for a while and record concurrency.
+struct probe {
+    std::atomic<int> running{0};
+    std::atomic<int> peak{0};
+    std::mutex m;
+    std::vector<int> started;
+
+    fetch::download_job job(int id, std::chrono::milliseconds hold) {
+        return [this, id, hold]() -> asio::awaitable<error_code> {
+            int now = ++running;
+            for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+            }
+            {
+                std::lock_guard l(m);
+                started.push_back(id);
+            }
+            asio::steady_timer t(co_await asio::this_coro::executor);
+            t.expires_after(hold);
+            auto [ec] = co_await t.async_wait(use_tuple);
+            --running;
+            co_return ec;
+        };
+    }
+};
+
+void run_many(unsigned threads) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 3);
+    probe p;
+    auto results = test::run_on(
+        ioc,
+        [&]() -> asio::awaitable<std::vector<error_code>> {
+            std::vector<error_code> out(12);
+            std::atomic<int> left{12};
+            asio::steady_timer done(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+            auto ex = co_await asio::this_coro::executor;
+            for (int i = 0; i < 12; ++i)
+                pool.async_submit(p.job(i, std::chrono::milliseconds(20)), [&, i, ex](error_code ec) {
+                    out[i] = ec;
+                    if (--left == 0) asio::post(ex, [&] { done.cancel(); });
+                });
+            co_await done.async_wait(use_tuple);
+            co_return out;
+        },
+        threads);
+    for (auto& ec : results) EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(p.peak.load(), 3) << "with plenty of work the pool runs exactly its cap";
+    EXPECT_EQ(p.started.size(), 12u);
+}
+
+}  // namespace
+
+TEST(download_pool, cap_holds_and_is_reached_on_one_thread) { run_many(1); }
+TEST(download_pool, cap_holds_and_is_reached_on_four_threads) { run_many(4); }
+
+TEST(download_pool, one_worker_starts_jobs_in_submission_order) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    probe p;
+    test::run_on(ioc, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 5; ++i) pool.async_submit(p.job(i, std::chrono::milliseconds(1)), [](error_code) {});
+        co_await pool.async_submit(p.job(99, std::chrono::milliseconds(1)), use_tuple);
+    });
+    EXPECT_EQ(p.started, (std::vector<int>{0, 1, 2, 3, 4, 99}));
+    EXPECT_EQ(p.peak.load(), 1);
+}
+
+TEST(download_pool, cancelling_a_queued_job_removes_it_and_a_running_one_stops_it) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    probe p;
+    auto [running_ec, queued_ec] = test::run_on(ioc, [&]() -> asio::awaitable<std::pair<error_code, error_code>> {
+        asio::cancellation_signal cancel_running, cancel_queued;
+        error_code running_ec, queued_ec;
+        int done = 0;
+        asio::steady_timer all(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+        pool.async_submit(p.job(1, std::chrono::hours(1)),
+                          asio::bind_cancellation_slot(cancel_running.slot(), [&](error_code ec) {
+                              running_ec = ec;
+                              if (++done == 2) all.cancel();
+                          }));
+        pool.async_submit(p.job(2, std::chrono::hours(1)),
+                          asio::bind_cancellation_slot(cancel_queued.slot(), [&](error_code ec) {
+                              queued_ec = ec;
+                              if (++done == 2) all.cancel();
+                          }));
+        cancel_queued.emit(asio::cancellation_type::terminal);
+        cancel_running.emit(asio::cancellation_type::terminal);
+        co_await all.async_wait(use_tuple);
+        co_return std::pair{running_ec, queued_ec};
+    });
+    EXPECT_EQ(running_ec, asio::error::operation_aborted);
+    EXPECT_EQ(queued_ec, asio::error::operation_aborted);
+    EXPECT_EQ(p.started, (std::vector<int>{1})) << "the queued job never ran";
+}
+
+TEST(download_pool, close_cancels_everything_and_completes_when_nothing_runs) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 2);
+    probe p;
+    std::vector<error_code> results;
+    test::run_on(ioc, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 4; ++i)
+            pool.async_submit(p.job(i, std::chrono::hours(1)), [&](error_code ec) { results.push_back(ec); });
+        co_await pool.async_close(asio::use_awaitable);
+        EXPECT_EQ(p.running.load(), 0);
+        auto [late] = co_await pool.async_submit(p.job(9, std::chrono::milliseconds(1)), use_tuple);
+        EXPECT_EQ(late, asio::error::operation_aborted) << "a closed pool takes no new work";
+    });
+    ASSERT_EQ(results.size(), 4u);
+    for (auto& ec : results) EXPECT_EQ(ec, asio::error::operation_aborted);
+    EXPECT_EQ(p.started.size(), 2u);
+}
+
+TEST(retry_policy, backoff_doubles_is_capped_and_jitter_stays_in_bounds) {
+    fetch::retry_policy r;  // 100 ms × 2^k, cap 5 s, ±25 %
+    using ms = std::chrono::milliseconds;
+    auto at = [&](int k, double u) { return std::chrono::duration_cast<ms>(r.backoff(k, u)).count(); };
+    EXPECT_EQ(at(0, 0.5), 100);
+    EXPECT_EQ(at(1, 0.5), 200);
+    EXPECT_EQ(at(4, 0.5), 1600);
+    EXPECT_EQ(at(6, 0.5), 5000);   // 6400 capped
+    EXPECT_EQ(at(20, 0.5), 5000);
+    EXPECT_EQ(at(0, 0.0), 75);
+    EXPECT_EQ(at(0, 1.0), 125);
+    EXPECT_EQ(at(10, 1.0), 6250);  // cap × 1.25 at most
+    fetch::retry_policy bad;
+    bad.jitter = 1.5;
+    EXPECT_THROW(bad.validate(), std::invalid_argument);
+    bad = {};
+    bad.multiplier = 0.5;
+    EXPECT_THROW(bad.validate(), std::invalid_argument);
+    EXPECT_NO_THROW(fetch::retry_policy{}.validate());
+}
