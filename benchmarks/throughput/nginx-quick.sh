@@ -15,6 +15,7 @@ nginx_pid=""
 cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+chmod 755 "$work"
 mkdir -p "$work/www/bench" "$work/logs" "$work/out"
 head -c "$((size_mib << 20))" /dev/urandom >"$work/www/bench/object.bin"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
