@@ -139,7 +139,12 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
             diag.operation = "GET";
             diag.key = d->key;
             const auto& o = d->opts;
-            o.retry.validate();
+            try {
+                o.retry.validate();
+            } catch (const std::invalid_argument& e) {
+                diag.message = e.what();
+                co_return result{make_error_code(errc::invalid_argument), {}};
+            }
 
             // 1. What is known of the size. When it is unknown and the object may
             //    need splitting, the first part is fetched alone as a ranged GET:

@@ -117,3 +117,23 @@ TEST(local_store, multipart_download_through_the_pool_is_identical) {
     EXPECT_EQ(counters.requests.load(), 4u);
     EXPECT_EQ(dst.file_count(), 1u);
 }
+
+TEST(local_store, a_bad_retry_policy_is_an_invalid_argument_naming_the_field) {
+    test::temp_dir src("local-bad");
+    test::write_file(src.path() / "x.log", "x");
+    asio::io_context ioc;
+    local_store s(ioc.get_executor(), src.path());
+    fetch::transfer_counters counters;
+    diagnostics d;
+    auto ec = test::run_on(ioc, [&]() -> asio::awaitable<error_code> {
+        fetch::download_pool pool(ioc.get_executor(), 1);
+        fetch::download_options o;
+        o.retry.jitter = 2.0;
+        auto [ec, r] = co_await fetch::async_download(s, pool, "x.log", src.path() / "out/x.log", o, counters, d,
+                                                      use_tuple);
+        co_return ec;
+    });
+    EXPECT_EQ(ec, make_error_code(errc::invalid_argument));
+    EXPECT_NE(d.message.find("retry_policy.jitter"), std::string::npos) << d.message;
+    EXPECT_EQ(counters.requests.load(), 0u);
+}
