@@ -16,7 +16,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <random>
 
 namespace fluss_fetch::fetch {

@@ -22,14 +22,15 @@ struct download_options {
     /// If-Match of the first part's ETag. 0 disables ranged parts.
     std::uint64_t part_size = 8ull << 20;
     retry_policy retry;
-    /// Known size (e.g. from a manifest or a listing): skips the HEAD when the
-    /// object needs splitting. The download still checks it.
+    /// Known size (e.g. from a manifest or a listing): all parts start at once.
+    /// Unknown: the first part goes alone as a ranged GET whose Content-Range
+    /// tells the size (no HEAD). Either way the received size is checked.
     std::optional<std::uint64_t> expected_size;
 };
 
 /// Counters that many downloads may share (atomics: jobs run on several strands).
 struct transfer_counters {
-    std::atomic<std::uint64_t> requests{0};  ///< HTTP requests started (attempts), HEAD included
+    std::atomic<std::uint64_t> requests{0};  ///< HTTP requests started (attempts)
     std::atomic<std::uint64_t> retries{0};   ///< attempts after a retryable failure
     std::atomic<std::uint64_t> bytes{0};     ///< body bytes of successful attempts
 };

@@ -67,6 +67,13 @@ error_code errno_error(diagnostics& diag, const std::string& what, const fs::pat
     return make_error_code(errc::file_error);
 }
 
+// Refuse keys that would leave the root (errc::invalid_argument).
+error_code check_key(std::string_view key, diagnostics& diag, const char* what = "key") {
+    if (valid_key(key)) return {};
+    diag.message = std::string(what) + " must be a relative path without '.' or '..' parts";
+    return make_error_code(errc::invalid_argument);
+}
+
 void start_diag(diagnostics& diag, const char* op, const std::string& key) {
     diag.clear();
     diag.operation = op;
@@ -101,10 +108,7 @@ void local_store::do_get(std::string key, get_options opts, byte_sink& sink, dia
          &diag](std::shared_ptr<detail::op_state> st) -> asio::awaitable<std::tuple<error_code, get_result>> {
             using result = std::tuple<error_code, get_result>;
             start_diag(diag, "GET", key);
-            if (!valid_key(key)) {
-                diag.message = "key must be a relative path without '.' or '..' parts";
-                co_return result{make_error_code(errc::invalid_argument), {}};
-            }
+            if (auto ec = check_key(key, diag)) co_return result{ec, {}};
             const fs::path p = self->root / key;
             fd_guard f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
             if (f.fd < 0) co_return result{errno_error(diag, "cannot open", p, errno), {}};
@@ -167,10 +171,7 @@ void local_store::do_head(std::string key, diagnostics& diag, head_handler h) {
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code, object_meta>> {
             using result = std::tuple<error_code, object_meta>;
             start_diag(diag, "HEAD", key);
-            if (!valid_key(key)) {
-                diag.message = "key must be a relative path without '.' or '..' parts";
-                co_return result{make_error_code(errc::invalid_argument), {}};
-            }
+            if (auto ec = check_key(key, diag)) co_return result{ec, {}};
             const fs::path p = self->root / key;
             struct stat sb {};
             if (::stat(p.c_str(), &sb) != 0) co_return result{errno_error(diag, "cannot stat", p, errno), {}};
@@ -193,10 +194,10 @@ void local_store::do_list(std::string prefix, diagnostics& diag, list_handler h)
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code, entries>> {
             using result = std::tuple<error_code, entries>;
             start_diag(diag, "LIST", prefix);
-            if (!prefix.empty() && !valid_key(prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix)) {
-                diag.message = "prefix must be a relative path without '.' or '..' parts";
-                co_return result{make_error_code(errc::invalid_argument), {}};
-            }
+            if (!prefix.empty())
+                if (auto ec = check_key(prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix, diag,
+                                        "prefix"))
+                    co_return result{ec, {}};
             // Walk the folder the prefix lies in; keep files whose key starts with it.
             const auto slash = prefix.rfind('/');
             const std::string dir_part = slash == std::string::npos ? "" : prefix.substr(0, slash);
@@ -226,10 +227,7 @@ void local_store::do_put(std::string key, std::string body, diagnostics& diag, p
         [self, key = std::move(key), body = std::move(body),
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code>> {
             start_diag(diag, "PUT", key);
-            if (!valid_key(key)) {
-                diag.message = "key must be a relative path without '.' or '..' parts";
-                co_return std::tuple{make_error_code(errc::invalid_argument)};
-            }
+            if (auto ec = check_key(key, diag)) co_return std::tuple{ec};
             const fs::path p = self->root / key;
             std::error_code fec;
             fs::create_directories(p.parent_path(), fec);

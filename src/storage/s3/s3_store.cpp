@@ -84,7 +84,6 @@ error_code conclude(const exchange_result& r, diagnostics& diag) {
     return classify(r.status, diag.s3_code);
 }
 
-using result_get = std::tuple<error_code, get_result>;
 
 }  // namespace
 
