@@ -18,7 +18,7 @@ trap cleanup EXIT
 chmod 755 "$work"
 mkdir -p "$work/www/bench" "$work/logs" "$work/out"
 head -c "$((size_mib << 20))" /dev/urandom >"$work/www/bench/object.bin"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(shuf -i 20000-60000 -n 1)"  # nginx cannot take port 0; a clash fails loudly below
 cat >"$work/nginx.conf" <<CONF
 daemon off;
 worker_processes 2;
@@ -36,6 +36,7 @@ CONF
 nginx -c "$work/nginx.conf" -p "$work" &
 nginx_pid=$!
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench/object.bin" -r 0-0 && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$port/bench/object.bin" -r 0-0 || { echo "nginx did not start on port $port" >&2; cat "$work/logs/error.log" >&2; exit 1; }
 
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 bytes=$((size_mib << 20))
