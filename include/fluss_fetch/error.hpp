@@ -41,12 +41,14 @@ enum class errc : int {
     first_byte_timeout,        ///< no response header within the first-byte timeout
     stall_timeout,             ///< no byte received for the stall timeout
     tls_error,                 ///< TLS handshake or verification failed
+    size_mismatch,             ///< the object is not the size the caller expected (e.g. the manifest)
 
     // Configuration and input.
     invalid_argument = 200,    ///< a bad option or argument (message names it)
     invalid_uri,               ///< not an s3:// or file:// URI this library takes
     no_credentials,            ///< no credentials found and anonymous not requested
     bad_credentials_file,      ///< the shared credentials file could not be parsed
+    no_remote_segments,        ///< no remote log segment covers the requested offsets
 
     // Local files.
     file_error = 300,          ///< a local file could not be created/written/renamed

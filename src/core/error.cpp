@@ -35,10 +35,12 @@ public:
         case errc::first_byte_timeout: return "timed out waiting for the response header";
         case errc::stall_timeout: return "stall timeout: no bytes received";
         case errc::tls_error: return "TLS error";
+        case errc::size_mismatch: return "object size differs from the expected size";
         case errc::invalid_argument: return "invalid argument";
         case errc::invalid_uri: return "invalid URI";
         case errc::no_credentials: return "no credentials found";
         case errc::bad_credentials_file: return "malformed credentials file";
+        case errc::no_remote_segments: return "no remote log segment covers the requested offsets";
         case errc::file_error: return "local file error";
         case errc::object_too_large: return "object larger than the allowed limit";
         }

@@ -1,5 +1,5 @@
-// Download one object to a file: HEAD when the size is needed, then the whole
-// object or ranged parts, every request a job of the download pool with its
+// Download one object to a file: the whole object or ranged parts (the first
+// part finds the size when nobody knows it), every request a job of the download pool with its
 // own retries; the bytes land in a temp file renamed only when complete.
 #include <fluss_fetch/fetch/download.hpp>
 
@@ -77,13 +77,34 @@ struct part {
 // One request with its retries, run as a pool job. Writes only `p`.
 asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::string& key, int fd,
                                        const std::string& temp, const std::string& if_match, part& p,
-                                       const retry_policy& policy, transfer_counters& counters) {
+                                       const download_options& opts, transfer_counters& counters) {
+    const retry_policy& policy = opts.retry;
+    // A cancellation that arrives between two operations (say, while the
+    // response of a failed attempt is being looked at) reaches no operation:
+    // the coroutine's cancellation state remembers it, so look before each wait.
+    auto cancelled = [&]() -> asio::awaitable<bool> {
+        auto cs = co_await asio::this_coro::cancellation_state;
+        co_return cs.cancelled() != asio::cancellation_type::none;
+    };
     for (int attempt = 0;; ++attempt) {
+        if (co_await cancelled()) {
+            p.ec = asio::error::operation_aborted;
+            co_return p.ec;
+        }
         ++counters.requests;
         positional_sink sink(fd, p.range ? p.range->offset : 0);
-        storage::get_options go{p.range, if_match};
+        storage::get_options go;
+        go.range = p.range;
+        go.if_match = if_match;
+        go.stall_timeout = opts.stall_timeout;
         auto [ec, r] = co_await store.async_get(key, go, sink, p.diag, use_tuple);
-        if (!ec && p.length != 0 && r.bytes != p.length) {
+        if (!ec && opts.expected_size && r.meta.size != *opts.expected_size) {
+            // Another object than the one described (a stale manifest, an
+            // overwritten key): no retry makes it right.
+            ec = make_error_code(errc::size_mismatch);
+            p.diag.message = "object is " + std::to_string(r.meta.size) + " bytes, expected " +
+                             std::to_string(*opts.expected_size);
+        } else if (!ec && p.length != 0 && r.bytes != p.length) {
             ec = make_error_code(errc::truncated_body);
             p.diag.message = "got " + std::to_string(r.bytes) + " bytes, expected " + std::to_string(p.length);
         }
@@ -103,6 +124,10 @@ asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::
         detail::logger().info("retrying {} after {} (attempt {} of {}), in {} ms", store.describe() + "/" + key,
                               p.diag.to_string(ec), attempt + 1, policy.max_retries + 1,
                               std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+        if (co_await cancelled()) {
+            p.ec = asio::error::operation_aborted;
+            co_return p.ec;
+        }
         ++counters.retries;
         asio::steady_timer timer(co_await asio::this_coro::executor);
         timer.expires_after(wait);
@@ -196,12 +221,17 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
             };
             auto submit = [&](std::size_t i) {
                 auto job = [d, fd, &temp, &etag, &p = parts[i]]() -> asio::awaitable<error_code> {
-                    co_return co_await fetch_part(d->store, d->key, fd, temp, etag, p, d->opts.retry, d->counters);
+                    co_return co_await fetch_part(d->store, d->key, fd, temp, etag, p, d->opts, d->counters);
                 };
                 signals.push_back(std::make_unique<asio::cancellation_signal>());
                 ++pending;
-                d->pool.async_submit(
-                    job, asio::bind_cancellation_slot(
+                auto submit_to_pool = [&](auto&& token) {
+                    if (d->opts.urgent)
+                        d->pool.async_submit_first(job, std::forward<decltype(token)>(token));
+                    else
+                        d->pool.async_submit(job, std::forward<decltype(token)>(token));
+                };
+                submit_to_pool(asio::bind_cancellation_slot(
                              signals.back()->slot(),
                              asio::bind_executor(st->strand, [&, i](error_code ec) {
                                  if (ec && !first_error) {

@@ -139,7 +139,7 @@ std::size_t download_pool::workers() const noexcept { return impl_->strands.size
 
 asio::any_io_executor download_pool::get_executor() const noexcept { return impl_->ex; }
 
-void download_pool::do_submit(download_job job, handler_type h) {
+void download_pool::do_submit(download_job job, handler_type h, bool first) {
     auto e = std::make_shared<entry>();
     e->job = std::move(job);
     auto slot = asio::get_associated_cancellation_slot(h);
@@ -155,7 +155,10 @@ void download_pool::do_submit(download_job job, handler_type h) {
             impl_->free.pop_back();
             impl_->start_locked(e, w);
         } else {
-            impl_->queue.push_back(e);
+            if (first)
+                impl_->queue.push_front(e);
+            else
+                impl_->queue.push_back(e);
         }
     }
     if (rejected) {

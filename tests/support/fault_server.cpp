@@ -4,8 +4,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -34,8 +37,11 @@ struct fault_server::impl {
     std::map<std::string, std::string> objects;  // "bucket/key" → bytes
     std::deque<fault> faults;
     std::size_t page_size = 1000;
-    std::size_t total = 0, in_flight = 0, max_in_flight = 0, conns = 0, aborts = 0;
-    std::map<std::string, std::size_t> per_key;
+    std::size_t total = 0, in_flight = 0, max_in_flight = 0, conns = 0, aborts = 0, done = 0, holding = 0;
+    std::map<std::string, std::size_t> per_key, done_per_key;
+    bool released = false;
+    std::vector<std::shared_ptr<asio::steady_timer>> hold_timers;
+    std::chrono::milliseconds first_byte_delay{0};
     std::vector<recorded_request> log;
 
     asio::io_context ioc;
@@ -76,7 +82,9 @@ struct fault_server::impl {
                 ++conns;
             }
             notify();
-            asio::co_spawn(ioc, serve(std::move(sock)), asio::detached);
+            // One strand per connection: a release_held() posted to it runs
+            // either before a hold starts waiting or after, never in between.
+            asio::co_spawn(asio::make_strand(ioc), serve(std::move(sock)), asio::detached);
         }
     }
 
@@ -142,10 +150,12 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             if (slash != std::string::npos) key = path.substr(slash + 1);
         }
         rr.key = key;
+        rr.at = std::chrono::steady_clock::now();
 
         std::optional<fault> f;
         std::string body;
         bool found = false;
+        std::chrono::milliseconds global_delay{0};
         {
             std::lock_guard l(mutex);
             ++total;
@@ -154,6 +164,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             max_in_flight = std::max(max_in_flight, in_flight);
             log.push_back(rr);
             f = take_fault(key, req.method() == http::verb::get, !req[http::field::range].empty());
+            if (req.method() == http::verb::get && !key.empty()) global_delay = first_byte_delay;
             auto it = objects.find(bucket + "/" + key);
             if (it != objects.end()) {
                 found = true;
@@ -165,15 +176,49 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
         struct in_flight_guard {
             impl* self;
             bool* finished;
+            std::string key;
             ~in_flight_guard() {
                 {
                     std::lock_guard l(self->mutex);
                     --self->in_flight;
                     if (!*finished) ++self->aborts;
+                    else {
+                        ++self->done;
+                        ++self->done_per_key[key];
+                    }
                 }
                 self->notify();
             }
-        } guard{this, &finished};
+        } guard{this, &finished, key};
+
+        if (f && f->what == fault::kind::hold) {
+            auto t = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                          asio::steady_timer::time_point::max());
+            bool wait = false;
+            {
+                std::lock_guard l(mutex);
+                if (!released) {
+                    hold_timers.push_back(t);
+                    ++holding;
+                    wait = true;
+                }
+            }
+            if (wait) {
+                notify();
+                co_await t->async_wait(use_tuple);
+                {
+                    std::lock_guard l(mutex);
+                    --holding;
+                }
+                notify();
+            }
+            f.reset();
+        }
+        if (global_delay.count() > 0) {
+            asio::steady_timer t(sock.get_executor());
+            t.expires_after(global_delay);
+            co_await t.async_wait(use_tuple);
+        }
 
         if (f && f->what == fault::kind::delay_first_byte) {
             asio::steady_timer t(sock.get_executor());
@@ -300,7 +345,21 @@ void fault_server::put_object(const std::string& bucket, const std::string& key,
 }
 void fault_server::add_fault(fault f) {
     std::lock_guard l(impl_->mutex);
+    if (f.what == fault::kind::hold) impl_->released = false;
     impl_->faults.push_back(std::move(f));
+}
+void fault_server::release_held() {
+    std::vector<std::shared_ptr<asio::steady_timer>> timers;
+    {
+        std::lock_guard l(impl_->mutex);
+        impl_->released = true;
+        timers.swap(impl_->hold_timers);
+    }
+    for (auto& t : timers) asio::post(t->get_executor(), [t] { t->cancel(); });
+}
+void fault_server::set_first_byte_delay(std::chrono::milliseconds d) {
+    std::lock_guard l(impl_->mutex);
+    impl_->first_byte_delay = d;
 }
 void fault_server::set_list_page_size(std::size_t n) {
     std::lock_guard l(impl_->mutex);
@@ -318,12 +377,20 @@ FF_GETTER(max_in_flight, impl_->max_in_flight)
 FF_GETTER(connections, impl_->conns)
 FF_GETTER(client_aborts, impl_->aborts)
 FF_GETTER(faults_left, impl_->faults.size())
+FF_GETTER(completed, impl_->done)
+FF_GETTER(held, impl_->holding)
 #undef FF_GETTER
 
 std::size_t fault_server::requests_for(const std::string& key) const {
     std::lock_guard l(impl_->mutex);
     auto it = impl_->per_key.find(key);
     return it == impl_->per_key.end() ? 0 : it->second;
+}
+
+std::size_t fault_server::completed_for(const std::string& key) const {
+    std::lock_guard l(impl_->mutex);
+    auto it = impl_->done_per_key.find(key);
+    return it == impl_->done_per_key.end() ? 0 : it->second;
 }
 
 std::vector<recorded_request> fault_server::recorded() const {

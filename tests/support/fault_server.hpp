@@ -24,6 +24,7 @@ struct fault {
         short_body,           ///< declare the full length, send `bytes`, close cleanly (FIN)
         wrong_content_range,  ///< answer a ranged GET with Content-Range shifted by one
         delay_first_byte,     ///< wait `delay` before the header, then answer normally
+        hold,                 ///< wait until release_held() before the header, then answer normally
     };
     kind what = kind::status;
     std::string key;  ///< applies to requests for this key only; empty: any request
@@ -38,6 +39,7 @@ struct recorded_request {
     std::string target;
     std::string key;  ///< decoded key ("" for bucket-level requests)
     std::map<std::string, std::string> headers;  ///< lower-case names
+    std::chrono::steady_clock::time_point at;    ///< when the request had been read
 };
 
 class fault_server {
@@ -53,6 +55,10 @@ public:
     void put_object(const std::string& bucket, const std::string& key, std::string bytes);
     /// Queue a fault; faults are used once each, first matching first.
     void add_fault(fault f);
+    /// Let every request held by a `hold` fault go on (now and until the next hold fault is queued).
+    void release_held();
+    /// Wait this long before the header of every GET of an object (default 0).
+    void set_first_byte_delay(std::chrono::milliseconds d);
     /// Objects per ListObjectsV2 page (default 1000).
     void set_list_page_size(std::size_t n);
 
@@ -61,6 +67,11 @@ public:
     std::size_t in_flight() const;
     std::size_t max_in_flight() const;
     std::size_t connections() const;
+    /// Responses sent in full (all requests, and for one key).
+    std::size_t completed() const;
+    std::size_t completed_for(const std::string& key) const;
+    /// Requests waiting in a `hold` fault.
+    std::size_t held() const;
     /// Connections the client closed (or reset) while a response was unfinished.
     std::size_t client_aborts() const;
     std::vector<recorded_request> recorded() const;

@@ -255,3 +255,30 @@ TEST_F(faults, every_attempt_is_signed_afresh_with_the_request_line_that_was_sig
         EXPECT_EQ(rr.target, "/b/" + key);
     }
 }
+
+TEST_F(faults, cancelling_a_download_in_backoff_completes_promptly) {
+    server.add_fault({fault::kind::status, key, 503, "SlowDown"});
+    s3_store store(ioc.get_executor(), options());
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    auto o = fast_retries();
+    o.retry.initial_backoff = std::chrono::seconds(60);  // only the cancellation can end this
+    o.retry.max_backoff = std::chrono::seconds(60);
+    asio::cancellation_signal cancel;
+    std::thread canceller([&] {
+        if (server.wait_for([&] { return server.completed() == 1; }, std::chrono::seconds(10)))
+            asio::post(ioc, [&] { cancel.emit(asio::cancellation_type::terminal); });
+    });
+    diagnostics diag;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ec = test::run_on(ioc, [&]() -> asio::awaitable<error_code> {
+        auto [ec, res] = co_await fetch::async_download(store, pool, key, target(), o, counters, diag,
+                                                        asio::bind_cancellation_slot(cancel.slot(), use_tuple));
+        co_await pool.async_close(asio::use_awaitable);
+        co_return ec;
+    });
+    canceller.join();
+    EXPECT_EQ(ec, asio::error::operation_aborted);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "the backoff was waited out";
+    expect_nothing_left();
+    EXPECT_EQ(server.requests_for(key), 1u);
+}

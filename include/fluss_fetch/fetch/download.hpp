@@ -24,8 +24,14 @@ struct download_options {
     retry_policy retry;
     /// Known size (e.g. from a manifest or a listing): all parts start at once.
     /// Unknown: the first part goes alone as a ranged GET whose Content-Range
-    /// tells the size (no HEAD). Either way the received size is checked.
+    /// tells the size (no HEAD). Either way the received size is checked: an
+    /// object of another size fails with `errc::size_mismatch` (not retried).
     std::optional<std::uint64_t> expected_size;
+    /// Stall timeout of each request; 0 keeps the store's own.
+    std::chrono::milliseconds stall_timeout{0};
+    /// Queue the requests ahead of every waiting job of the pool (the
+    /// segment a consumer is blocked on).
+    bool urgent = false;
 };
 
 /// Counters that many downloads may share (atomics: jobs run on several strands).

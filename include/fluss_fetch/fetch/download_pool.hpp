@@ -49,6 +49,15 @@ public:
             std::move(job));
     }
 
+    /// Like `async_submit`, but the job goes ahead of every queued job (the
+    /// fetcher uses it for the segment the consumer is waiting on).
+    template <class Token>
+    auto async_submit_first(download_job job, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+            [this](auto handler, download_job job) { do_submit(std::move(job), std::move(handler), true); }, token,
+            std::move(job));
+    }
+
     /// Cancel every job and complete when none is running. Signature: `void()`.
     template <class Token>
     auto async_close(Token&& token) {
@@ -59,7 +68,8 @@ public:
     struct impl;
 
 private:
-    void do_submit(download_job job, boost::asio::any_completion_handler<void(boost::system::error_code)> h);
+    void do_submit(download_job job, boost::asio::any_completion_handler<void(boost::system::error_code)> h,
+                   bool first = false);
     void do_close(boost::asio::any_completion_handler<void()> h);
     std::shared_ptr<impl> impl_;
 };

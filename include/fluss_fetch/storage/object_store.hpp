@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -41,6 +42,9 @@ struct byte_range {
 struct get_options {
     std::optional<byte_range> range;  ///< whole object when empty
     std::string if_match;             ///< ETag the object must still have (412 otherwise)
+    /// Stall timeout of this request; 0 keeps the store's own (`s3_options::stall_timeout`).
+    /// Local stores ignore it.
+    std::chrono::milliseconds stall_timeout{0};
 };
 
 /// What a successful GET delivered.

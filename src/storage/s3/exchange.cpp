@@ -84,7 +84,7 @@ http::request<http::string_body> build_request(const store_state& s, const reque
 template <class Stream>
 asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connection& c, const store_state& s,
                                                        detail::op_state& st, std::uint64_t length, byte_sink& sink,
-                                                       std::uint64_t& written) {
+                                                       std::uint64_t& written, std::chrono::milliseconds stall) {
     if (!c.io || c.io_size != s.opts.io_buffer_size) {
         c.io_size = s.opts.io_buffer_size;
         c.io = std::make_unique<std::byte[]>(c.io_size);
@@ -109,7 +109,7 @@ asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connectio
         }
         if (st.cancelled) co_return asio::error::operation_aborted;
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap - fill, remaining));
-        c.lowest().expires_after(s.opts.stall_timeout);
+        c.lowest().expires_after(stall);
         auto [ec, n] = co_await stream.async_read_some(asio::buffer(io + fill, want), use_tuple);
         fill += n;
         remaining -= n;
@@ -133,8 +133,9 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     exchange_result r;
     c.reusable = false;
 
+    const auto stall = spec.stall_timeout.count() > 0 ? spec.stall_timeout : s.opts.stall_timeout;
     auto req = build_request(s, spec);
-    c.lowest().expires_after(s.opts.stall_timeout);
+    c.lowest().expires_after(stall);
     auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
     if (wec) {
         r.ec = st.cancelled ? asio::error::operation_aborted : map_timeout(wec, errc::stall_timeout);
@@ -193,7 +194,7 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
             }
             r.object_size = total;
         }
-        r.ec = co_await stream_body(stream, c, s, st, *r.content_length, *spec.sink, r.sink_bytes);
+        r.ec = co_await stream_body(stream, c, s, st, *r.content_length, *spec.sink, r.sink_bytes, stall);
         if (!r.ec) c.reusable = hp.keep_alive();
         co_return r;
     }
@@ -202,7 +203,7 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     http::response_parser<http::string_body> bp{std::move(hp)};
     bp.body_limit(ok ? spec.string_limit : 64 * 1024);
     while (!bp.is_done()) {
-        c.lowest().expires_after(s.opts.stall_timeout);
+        c.lowest().expires_after(stall);
         auto [bec, bn] = co_await http::async_read_some(stream, c.buffer, bp, use_tuple);
         if (bec) {
             if (st.cancelled) {

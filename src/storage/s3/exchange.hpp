@@ -22,6 +22,7 @@ struct request_spec {
     std::vector<std::pair<std::string, std::string>> query;     ///< raw name/value pairs
     std::optional<byte_range> range;
     std::string if_match;
+    std::chrono::milliseconds stall_timeout{0};                 ///< 0: the store's own
     std::string body;                                           ///< PUT body
     byte_sink* sink = nullptr;                                  ///< GET 2xx body goes here when set
     std::size_t string_limit = 1 << 20;                         ///< bodies read into `body` up to this

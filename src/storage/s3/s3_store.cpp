@@ -177,6 +177,7 @@ void s3_store::do_get(std::string key, get_options opts, byte_sink& sink, diagno
             spec.canonical_uri = path_of(*self, key);
             spec.range = opts.range;
             spec.if_match = opts.if_match;
+            spec.stall_timeout = opts.stall_timeout;
             spec.sink = &sink;
             auto r = co_await s3::run_request(*self, c, *st, spec, diag);
             self->pool.release(c);

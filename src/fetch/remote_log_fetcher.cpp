@@ -1,0 +1,672 @@
+// The remote log fetcher.
+//
+// One stream = one strand. On it live:
+//   - the producer: a coroutine that walks the relevant segments in offset
+//     order and, for each, sends its pending handle into `window`, an Asio
+//     channel of capacity prefetch_num, and starts its download once the send
+//     completes. A full channel suspends the producer: that is the window.
+//   - `admitted`: the handles sent so far and not yet handed over, in order
+//     (the same handles the channel holds, kept where the consumer can look
+//     at the head without taking it).
+//   - the consumer (`async_next`): waits until the head has finished, then
+//     takes it out of the channel (try_receive), which frees one slot and
+//     lets the producer admit the next segment.
+// So admitted-but-unconsumed segments never exceed prefetch_num, and files
+// on disk never exceed prefetch_num + 1 (the one the caller is reading).
+// The consumer never waits in the channel (Boost 1.81: a cancelled waiting
+// receive breaks later sends), it waits on `changed`, a timer used as a
+// condition variable: every state change cancels it, and every waiter
+// re-checks its condition; all on the strand, so no wake-up is lost.
+//
+// Every request runs as a job of the fetcher's download pool (M strands), so
+// requests in flight never exceed M. Cancellation: each download is bound to
+// a cancellation_signal of its handle, emitted only on the stream strand; the
+// download op forwards it to its pool jobs, which close their sockets and
+// timers. `shutdown` cancels everything and waits until every download op of
+// the stream has completed (after which nothing of it can write), then
+// deletes the files not handed over.
+#include <fluss_fetch/fetch/remote_log_fetcher.hpp>
+
+#include <fluss_fetch/fetch/download.hpp>
+#include <fluss_fetch/fetch/download_pool.hpp>
+#include <fluss_fetch/log/remote_paths.hpp>
+#include <fluss_fetch/storage/object_store.hpp>
+
+#include "core/async_op.hpp"
+#include "core/logging.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+namespace fluss_fetch::fetch {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view dir_prefix = "remote-log-recovery-";
+
+// ---------------------------------------------------------------- options
+
+std::size_t fetcher_options::effective_download_threads() const noexcept {
+    return std::clamp<std::size_t>(download_threads, 1, std::max<std::size_t>(prefetch_num, 1));
+}
+
+void fetcher_options::validate() const {
+    if (prefetch_num < 1) throw std::invalid_argument("fetcher_options.prefetch_num must be at least 1");
+    if (prefetch_num > 4096)
+        throw std::invalid_argument("fetcher_options.prefetch_num " + std::to_string(prefetch_num) +
+                                    " is above the limit of 4096");
+    if (stall_timeout.count() < 0) throw std::invalid_argument("fetcher_options.stall_timeout must not be negative");
+    retry.validate();
+}
+
+namespace {
+
+std::size_t parse_positive(const std::map<std::string, std::string>& config, const std::string& key,
+                           std::size_t fallback) {
+    auto it = config.find(key);
+    if (it == config.end()) return fallback;
+    std::string v = it->second;
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(v.begin());
+    std::size_t out = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || out == 0)
+        throw std::invalid_argument("configuration key '" + key + "': '" + it->second +
+                                    "' is not a positive integer");
+    return out;
+}
+
+}  // namespace
+
+fetcher_options fetcher_options::from_config(const std::map<std::string, std::string>& config) {
+    return from_config(config, fetcher_options{});
+}
+
+fetcher_options fetcher_options::from_config(const std::map<std::string, std::string>& config,
+                                             fetcher_options base) {
+    base.prefetch_num = parse_positive(config, "kv.recover.remote-log.prefetch-num", base.prefetch_num);
+    base.download_threads = parse_positive(config, "kv.recover.remote-log.download-threads", base.download_threads);
+    base.validate();
+    return base;
+}
+
+// ---------------------------------------------------------------- downloaded_segment
+
+downloaded_segment::downloaded_segment(log::remote_log_segment seg, std::string key, fs::path path,
+                                       std::uint64_t size, std::int64_t read_start, std::int64_t read_end) noexcept
+    : seg_(std::move(seg)),
+      key_(std::move(key)),
+      path_(std::move(path)),
+      size_(size),
+      read_start_(read_start),
+      read_end_(read_end) {}
+
+downloaded_segment::downloaded_segment(downloaded_segment&& o) noexcept
+    : seg_(std::move(o.seg_)),
+      key_(std::move(o.key_)),
+      path_(std::exchange(o.path_, fs::path{})),
+      size_(o.size_),
+      read_start_(o.read_start_),
+      read_end_(o.read_end_) {}
+
+downloaded_segment& downloaded_segment::operator=(downloaded_segment&& o) noexcept {
+    if (this != &o) {
+        remove_file();
+        seg_ = std::move(o.seg_);
+        key_ = std::move(o.key_);
+        path_ = std::exchange(o.path_, fs::path{});
+        size_ = o.size_;
+        read_start_ = o.read_start_;
+        read_end_ = o.read_end_;
+    }
+    return *this;
+}
+
+downloaded_segment::~downloaded_segment() { remove_file(); }
+
+fs::path downloaded_segment::release() noexcept { return std::exchange(path_, fs::path{}); }
+
+void downloaded_segment::remove_file() noexcept {
+    if (path_.empty()) return;
+    std::error_code ec;
+    fs::remove(path_, ec);
+    path_.clear();
+}
+
+// ---------------------------------------------------------------- selection
+
+std::vector<log::remote_log_segment> select_segments(std::vector<log::remote_log_segment> segments,
+                                                     std::int64_t start_offset, std::int64_t stop_offset) {
+    auto fail = [](errc e, const std::string& what) { throw boost::system::system_error(make_error_code(e), what); };
+    if (start_offset < 0 || stop_offset <= start_offset)
+        fail(errc::invalid_argument, "fetch range [" + std::to_string(start_offset) + ", " +
+                                         std::to_string(stop_offset) + ") is empty or negative");
+    std::set<std::string> ids;
+    for (const auto& s : segments) {
+        if (auto why = log::check_segment(s); !why.empty()) fail(errc::invalid_argument, why);
+        if (!ids.insert(s.segment_id).second)
+            fail(errc::invalid_argument, "segment '" + s.segment_id + "' is listed twice");
+    }
+    std::erase_if(segments, [](const auto& s) { return s.logical_end_offset <= s.logical_start_offset; });
+    std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+        return std::pair(a.logical_start_offset, a.logical_end_offset) <
+               std::pair(b.logical_start_offset, b.logical_end_offset);
+    });
+    auto first = std::find_if(segments.begin(), segments.end(), [&](const auto& s) {
+        return s.logical_start_offset <= start_offset && start_offset < s.logical_end_offset;
+    });
+    if (first == segments.end()) {
+        std::string there = segments.empty()
+                                ? std::string("there are no segments")
+                                : "the " + std::to_string(segments.size()) + " segments cover [" +
+                                      std::to_string(segments.front().logical_start_offset) + ", " +
+                                      std::to_string(segments.back().logical_end_offset) + ")";
+        fail(errc::no_remote_segments, "no remote log segment contains offset " + std::to_string(start_offset) +
+                                           " (fetch range [" + std::to_string(start_offset) + ", " +
+                                           std::to_string(stop_offset) + ")); " + there);
+    }
+    std::vector<log::remote_log_segment> out{*first};
+    for (auto it = std::next(first); it != segments.end() && it->logical_start_offset < stop_offset; ++it)
+        out.push_back(*it);
+    return out;
+}
+
+// ---------------------------------------------------------------- temp dirs
+
+namespace {
+
+std::string random_uuid() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uint64_t hi = rng(), lo = rng();
+    hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
+    lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 1
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xffff), static_cast<unsigned long long>(hi & 0xffff),
+                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
+    return buf;
+}
+
+[[noreturn]] void throw_errno(int err, const std::string& what) {
+    throw std::system_error(err, std::generic_category(), what);
+}
+
+// Make `{parent}/remote-log-recovery-{uuid}` holding a locked `.lock`. The
+// dir is built under a hidden name and renamed once locked, so a sweeper
+// never sees a fresh dir without its lock.
+fs::path make_temp_dir(const fs::path& parent, int& lock_fd) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) throw std::system_error(ec, "cannot create temp parent '" + parent.string() + "'");
+    const std::string uuid = random_uuid();
+    const fs::path hidden = parent / ("." + std::string(dir_prefix) + uuid + ".init");
+    const fs::path final_dir = parent / (std::string(dir_prefix) + uuid);
+    if (::mkdir(hidden.c_str(), 0700) != 0) throw_errno(errno, "cannot create temp dir '" + hidden.string() + "'");
+    const fs::path lock = hidden / ".lock";
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        fs::remove_all(hidden, ec);
+        throw_errno(err, "cannot lock '" + lock.string() + "'");
+    }
+    if (::rename(hidden.c_str(), final_dir.c_str()) != 0) {
+        const int err = errno;
+        ::close(fd);
+        fs::remove_all(hidden, ec);
+        throw_errno(err, "cannot rename '" + hidden.string() + "' to '" + final_dir.string() + "'");
+    }
+    lock_fd = fd;
+    return final_dir;
+}
+
+}  // namespace
+
+std::size_t sweep_stale_temp_dirs(const fs::path& parent, std::chrono::seconds unlocked_min_age) {
+    std::size_t removed = 0;
+    std::error_code ec;
+    fs::directory_iterator it(parent, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const auto name = it->path().filename().string();
+        const bool ours = name.starts_with(dir_prefix);
+        const bool half_made = name.starts_with("." + std::string(dir_prefix)) && name.ends_with(".init");
+        std::error_code sec;
+        if ((!ours && !half_made) || !it->is_directory(sec)) continue;
+        bool stale = false;
+        int fd = ::open((it->path() / ".lock").c_str(), O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+            stale = ::flock(fd, LOCK_EX | LOCK_NB) == 0;  // its owner is gone
+        } else {
+            auto mtime = fs::last_write_time(it->path(), sec);
+            stale = !sec && fs::file_time_type::clock::now() - mtime >= unlocked_min_age;
+        }
+        if (stale) {
+            fs::remove_all(it->path(), sec);
+            if (sec)
+                detail::logger().warn("cannot remove stale temp dir '{}': {}", it->path().string(), sec.message());
+            else {
+                detail::logger().info("removed stale temp dir '{}'", it->path().string());
+                ++removed;
+            }
+        }
+        if (fd >= 0) ::close(fd);
+    }
+    return removed;
+}
+
+// ---------------------------------------------------------------- cores
+
+namespace {
+
+// One segment admitted into the window. Touched only on the stream strand.
+struct pending {
+    log::remote_log_segment seg;
+    std::string key;
+    fs::path path;
+    asio::cancellation_signal signal;  // cancels the current download
+    bool done = false;
+    bool fallback_started = false;
+    error_code ec;
+    diagnostics diag;
+    std::uint64_t bytes = 0;
+    clock_type::time_point started;
+};
+
+using window_channel = asio::experimental::channel<void(error_code, std::shared_ptr<pending>)>;
+
+}  // namespace
+
+struct fetcher_core : std::enable_shared_from_this<fetcher_core> {
+    fetcher_core(asio::any_io_executor e, storage::object_store& s, fetcher_options o)
+        : ex(std::move(e)), store(s), opts(std::move(o)), strand(asio::make_strand(ex)) {}
+
+    ~fetcher_core() {
+        // Last resort when the fetcher was destroyed without async_close and
+        // its io_context stopped: nothing of it runs any more.
+        remove_dir();
+    }
+
+    void remove_dir() {
+        if (!dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+            if (ec) detail::logger().warn("cannot remove temp dir '{}': {}", dir.string(), ec.message());
+        }
+        if (lock_fd >= 0) ::close(lock_fd);
+        lock_fd = -1;
+    }
+
+    asio::any_io_executor ex;
+    storage::object_store& store;
+    fetcher_options opts;
+    detail::strand_type strand;
+    std::unique_ptr<download_pool> pool;
+    fs::path dir;  // const after construction
+    int lock_fd = -1;
+
+    std::mutex mutex;  // guards the members below
+    std::vector<std::weak_ptr<stream_core>> streams;
+    std::weak_ptr<stream_core> current;
+    std::uint64_t next_stream_id = 0;
+    bool closing = false;
+};
+
+struct stream_core : std::enable_shared_from_this<stream_core> {
+    stream_core(std::shared_ptr<fetcher_core> fc, std::uint64_t sid, std::string tdir,
+                std::vector<log::remote_log_segment> s, std::int64_t a, std::int64_t b)
+        : f(std::move(fc)),
+          strand(asio::make_strand(f->ex)),
+          id(sid),
+          tablet_dir(std::move(tdir)),
+          segs(std::move(s)),
+          start(a),
+          stop(b),
+          window(strand, f->opts.prefetch_num),
+          changed(strand, clock_type::time_point::max()) {}
+
+    std::shared_ptr<fetcher_core> f;
+    detail::strand_type strand;
+    const std::uint64_t id;
+    const std::string tablet_dir;
+    const std::vector<log::remote_log_segment> segs;
+    const std::int64_t start, stop;
+
+    // Strand state.
+    window_channel window;
+    asio::steady_timer changed;
+    std::deque<std::shared_ptr<pending>> admitted;
+    std::size_t delivered = 0;
+    std::size_t running = 0;  // download ops not yet completed
+    bool producer_done = false;
+    bool next_busy = false;
+    error_code fail_ec;
+
+    // Any thread.
+    std::atomic<bool> ended{false};
+    transfer_counters counters;
+    std::atomic<std::uint64_t> n_admitted{0}, n_downloaded{0}, n_delivered{0}, n_fallbacks{0};
+    std::atomic<std::int64_t> wait_ns{0}, download_ns{0};
+    mutable std::mutex diag_mutex;
+    diagnostics fail_diag;
+
+    void notify() { changed.cancel(); }
+
+    asio::awaitable<void> wait_change() { co_await changed.async_wait(use_tuple); }
+
+    std::shared_ptr<pending> make_pending(std::size_t i) {
+        auto p = std::make_shared<pending>();
+        p->seg = segs[i];
+        p->key = log::remote_log_segment_key(tablet_dir, p->seg.segment_id, p->seg.start_offset);
+        p->path = f->dir / ("s" + std::to_string(id) + "-" + log::format_offset(p->seg.start_offset) + "-" +
+                            p->seg.segment_id + ".log");
+        return p;
+    }
+
+    void start_download(const std::shared_ptr<pending>& p, bool urgent) {
+        ++running;
+        p->done = false;
+        p->ec = {};
+        p->started = clock_type::now();
+        download_options o;
+        o.part_size = f->opts.part_size;
+        o.retry = f->opts.retry;
+        if (p->seg.size_in_bytes > 0) o.expected_size = p->seg.size_in_bytes;
+        o.stall_timeout = f->opts.stall_timeout;
+        o.urgent = urgent;
+        auto self = shared_from_this();
+        async_download(f->store, *f->pool, p->key, p->path, o, counters, p->diag,
+                       asio::bind_cancellation_slot(
+                           p->signal.slot(), asio::bind_executor(strand, [self, p](error_code ec, download_result r) {
+                               self->download_done(p, ec, r);
+                           })));
+    }
+
+    void download_done(const std::shared_ptr<pending>& p, error_code ec, const download_result& r) {
+        --running;
+        p->done = true;
+        p->ec = ec;
+        p->bytes = r.bytes;
+        download_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - p->started).count();
+        if (!ec) {
+            ++n_downloaded;
+            if (ended) {
+                // Finished just as the stream ended: nobody will take it.
+                std::error_code fec;
+                fs::remove(p->path, fec);
+            }
+        }
+        notify();
+    }
+
+    // Cancel everything and wait until no download of this stream can run or
+    // write again; then delete the files not handed over. Idempotent.
+    asio::awaitable<void> shutdown() {
+        ended = true;
+        window.cancel();
+        for (auto& p : admitted)
+            if (!p->done) p->signal.emit(asio::cancellation_type::terminal);
+        while (running > 0 || !producer_done) co_await wait_change();
+        for (auto& p : admitted) {
+            std::error_code ec;
+            fs::remove(p->path, ec);
+        }
+        admitted.clear();
+        notify();
+    }
+
+    asio::awaitable<std::tuple<error_code, std::optional<downloaded_segment>>> next(detail::op_state& st) {
+        using result = std::tuple<error_code, std::optional<downloaded_segment>>;
+        if (next_busy) co_return result{asio::error::already_started, std::nullopt};
+        if (fail_ec) co_return result{fail_ec, std::nullopt};
+        if (ended) co_return result{asio::error::operation_aborted, std::nullopt};
+        if (delivered == segs.size()) co_return result{error_code{}, std::nullopt};
+
+        next_busy = true;
+        const auto t0 = clock_type::now();
+        struct busy_guard {
+            stream_core* s;
+            clock_type::time_point t0;
+            ~busy_guard() {
+                s->next_busy = false;
+                s->wait_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count();
+            }
+        } guard{this, t0};
+
+        for (;;) {
+            if (fail_ec) co_return result{fail_ec, std::nullopt};
+            if (ended || st.cancelled) co_return result{asio::error::operation_aborted, std::nullopt};
+            if (!admitted.empty() && admitted.front()->done) {
+                auto head = admitted.front();
+                if (!head->ec) break;
+                if (!head->fallback_started) {
+                    // As Fluss does: the consumer tries the head once more
+                    // itself (a fresh retry budget, ahead of every queued job).
+                    head->fallback_started = true;
+                    ++n_fallbacks;
+                    detail::logger().warn("segment {} (key {}): prefetch failed: {}; fetching it again", head->seg.segment_id,
+                                          head->key, head->diag.to_string(head->ec));
+                    start_download(head, true);
+                    continue;
+                }
+                co_await fail(*head);
+                co_return result{fail_ec, std::nullopt};
+            }
+            co_await wait_change();
+        }
+
+        auto head = admitted.front();
+        std::shared_ptr<pending> taken;
+        const bool got = window.try_receive([&](error_code, std::shared_ptr<pending> h) { taken = std::move(h); });
+        if (!got || taken != head) {
+            // Cannot happen: the channel and `admitted` hold the same handles in the same order.
+            detail::logger().error("segment stream {}: window out of step with admitted segments", id);
+            co_return result{make_error_code(errc::bad_response), std::nullopt};
+        }
+        admitted.pop_front();
+        ++delivered;
+        ++n_delivered;
+        const auto& s = head->seg;
+        downloaded_segment out(s, head->key, head->path, head->bytes, std::max(s.logical_start_offset, start),
+                               std::min(s.logical_end_offset, stop));
+        co_return result{error_code{}, std::move(out)};
+    }
+
+    asio::awaitable<void> fail(const pending& head) {
+        diagnostics d = head.diag;
+        if (d.key.empty()) d.key = head.key;
+        d.message = "segment " + head.seg.segment_id + " (offsets [" + std::to_string(head.seg.start_offset) + ", " +
+                    std::to_string(head.seg.end_offset) + ")): " + (d.message.empty() ? head.ec.message() : d.message);
+        {
+            std::lock_guard l(diag_mutex);
+            fail_diag = d;
+        }
+        fail_ec = head.ec;
+        detail::logger().error("remote log fetch of {} failed: {}", tablet_dir, d.to_string(head.ec));
+        co_await shutdown();
+    }
+};
+
+namespace {
+
+asio::awaitable<void> produce(std::shared_ptr<stream_core> self) {
+    for (std::size_t i = 0; i < self->segs.size(); ++i) {
+        if (self->ended) break;
+        auto p = self->make_pending(i);
+        const error_code none;
+        auto [ec] = co_await self->window.async_send(none, p, use_tuple);
+        if (ec || self->ended) break;  // the window was cancelled: the stream is ending
+        self->admitted.push_back(p);
+        ++self->n_admitted;
+        self->start_download(p, false);
+    }
+    self->producer_done = true;
+    self->notify();
+}
+
+asio::awaitable<void> shutdown_stream(std::shared_ptr<stream_core> self) { co_await self->shutdown(); }
+
+void end_stream(const std::shared_ptr<stream_core>& s) {
+    s->ended = true;
+    asio::co_spawn(s->strand, shutdown_stream(s), asio::detached);
+}
+
+asio::awaitable<void> close_fetcher(std::shared_ptr<fetcher_core> self) {
+    std::vector<std::shared_ptr<stream_core>> live;
+    {
+        std::lock_guard l(self->mutex);
+        for (auto& w : self->streams)
+            if (auto s = w.lock()) live.push_back(std::move(s));
+        self->streams.clear();
+        self->current.reset();
+    }
+    // Each stream: every download op completed. Then the pool: no job runs.
+    for (auto& s : live) co_await asio::co_spawn(s->strand, shutdown_stream(s), asio::use_awaitable);
+    live.clear();
+    co_await self->pool->async_close(asio::use_awaitable);
+    self->remove_dir();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- segment_stream
+
+segment_stream::segment_stream(std::shared_ptr<stream_core> core) noexcept : core_(std::move(core)) {}
+segment_stream::segment_stream(segment_stream&&) noexcept = default;
+segment_stream& segment_stream::operator=(segment_stream&& o) noexcept {
+    if (this != &o) {
+        if (core_) end_stream(core_);
+        core_ = std::move(o.core_);
+    }
+    return *this;
+}
+segment_stream::~segment_stream() {
+    if (core_) end_stream(core_);
+}
+
+void segment_stream::do_next(asio::any_completion_handler<next_signature> h) {
+    auto self = core_;
+    detail::launch<std::optional<downloaded_segment>>(
+        self->strand,
+        [self](std::shared_ptr<detail::op_state> st)
+            -> asio::awaitable<std::tuple<error_code, std::optional<downloaded_segment>>> {
+            co_return co_await self->next(*st);
+        },
+        std::move(h));
+}
+
+void segment_stream::do_close(asio::any_completion_handler<void()> h) {
+    auto self = core_;
+    self->ended = true;
+    asio::co_spawn(self->strand, shutdown_stream(self), [self, h = std::move(h)](std::exception_ptr) mutable {
+        detail::post_completion(self->f->ex, std::move(h));
+    });
+}
+
+const std::vector<log::remote_log_segment>& segment_stream::segments() const noexcept { return core_->segs; }
+std::int64_t segment_stream::start_offset() const noexcept { return core_->start; }
+std::int64_t segment_stream::stop_offset() const noexcept { return core_->stop; }
+
+stream_stats segment_stream::stats() const {
+    stream_stats s;
+    const auto& c = *core_;
+    s.segments_total = c.segs.size();
+    s.segments_admitted = c.n_admitted;
+    s.segments_downloaded = c.n_downloaded;
+    s.segments_delivered = c.n_delivered;
+    s.bytes = c.counters.bytes;
+    s.requests = c.counters.requests;
+    s.retries = c.counters.retries;
+    s.fallbacks = c.n_fallbacks;
+    s.consumer_wait = std::chrono::nanoseconds(c.wait_ns.load());
+    s.download_time = std::chrono::nanoseconds(c.download_ns.load());
+    return s;
+}
+
+diagnostics segment_stream::last_error() const {
+    std::lock_guard l(core_->diag_mutex);
+    return core_->fail_diag;
+}
+
+// ---------------------------------------------------------------- remote_log_fetcher
+
+remote_log_fetcher::remote_log_fetcher(asio::any_io_executor ex, storage::object_store& store, fetcher_options opts) {
+    opts.validate();
+    if (opts.temp_parent.empty()) opts.temp_parent = fs::temp_directory_path();
+    if (opts.sweep_stale_temp_dirs) sweep_stale_temp_dirs(opts.temp_parent);
+    core_ = std::make_shared<fetcher_core>(std::move(ex), store, std::move(opts));
+    core_->pool = std::make_unique<download_pool>(core_->ex, core_->opts.effective_download_threads());
+    core_->dir = make_temp_dir(core_->opts.temp_parent, core_->lock_fd);
+    detail::logger().info("remote log fetcher: temp dir {}, prefetch {}, {} download threads", core_->dir.string(),
+                          core_->opts.prefetch_num, core_->opts.effective_download_threads());
+}
+
+remote_log_fetcher::~remote_log_fetcher() {
+    bool closing;
+    {
+        std::lock_guard l(core_->mutex);
+        closing = core_->closing;
+        core_->closing = true;
+    }
+    if (!closing) asio::co_spawn(core_->strand, close_fetcher(core_), asio::detached);
+}
+
+segment_stream remote_log_fetcher::fetch(std::string tablet_dir, std::vector<log::remote_log_segment> segments,
+                                         std::int64_t start_offset, std::int64_t stop_offset) {
+    auto selected = select_segments(std::move(segments), start_offset, stop_offset);
+    std::shared_ptr<stream_core> old, core;
+    {
+        std::lock_guard l(core_->mutex);
+        if (core_->closing)
+            throw boost::system::system_error(asio::error::operation_aborted, "remote_log_fetcher is closing");
+        old = core_->current.lock();
+        core = std::make_shared<stream_core>(core_, ++core_->next_stream_id, std::move(tablet_dir),
+                                             std::move(selected), start_offset, stop_offset);
+        std::erase_if(core_->streams, [](const auto& w) { return w.expired(); });
+        core_->streams.push_back(core);
+        core_->current = core;
+    }
+    if (old) end_stream(old);  // before the new stream starts: the old one admits nothing more
+    detail::logger().info("fetching {} remote log segments of {} for offsets [{}, {})", core->segs.size(),
+                          core->tablet_dir, start_offset, stop_offset);
+    asio::co_spawn(core->strand, produce(core), asio::detached);
+    return segment_stream(core);
+}
+
+void remote_log_fetcher::do_close(asio::any_completion_handler<void()> h) {
+    auto self = core_;
+    {
+        std::lock_guard l(self->mutex);
+        self->closing = true;
+    }
+    asio::co_spawn(self->strand, close_fetcher(self), [self, h = std::move(h)](std::exception_ptr) mutable {
+        detail::post_completion(self->ex, std::move(h));
+    });
+}
+
+const fs::path& remote_log_fetcher::temp_dir() const noexcept { return core_->dir; }
+const fetcher_options& remote_log_fetcher::options() const noexcept { return core_->opts; }
+
+}  // namespace fluss_fetch::fetch
