@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fluss-get end to end against a real s3rver and a file:// dir: exact bytes,
 # prefixes with several list pages, exit codes, error lines and --json.
+# requires: examples
 set -euo pipefail
 build="${FLUSS_FETCH_BUILD_DIR:?}"
 src="${FLUSS_FETCH_SOURCE_DIR:?}"
