@@ -8,6 +8,8 @@
 #include <fluss_fetch/fetch/download.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
+#include "../common/cli.hpp"
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -33,6 +35,8 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using boost::system::error_code;
 using namespace fluss_fetch;
+using examples::parse_size;
+using examples::usage_error;
 
 namespace {
 
@@ -44,10 +48,6 @@ constexpr const char* usage_text =
     "  --part-size BYTES  objects larger than this download as ranged parts (default 8M; 0: never)\n"
     "  --json             print a JSON summary as the last stdout line\n";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 struct args {
     storage::s3_options s3;
     std::size_t concurrency = 3;
@@ -56,23 +56,6 @@ struct args {
     fs::path out;
     std::vector<std::string> uris;
 };
-
-std::uint64_t parse_size(const std::string& flag, const std::string& v) {
-    std::size_t pos = 0;
-    unsigned long long n = 0;
-    try {
-        n = std::stoull(v, &pos);
-    } catch (const std::exception&) {
-        throw usage_error(flag + ": '" + v + "' is not a size (e.g. 8388608, 8M, 512K)");
-    }
-    std::string suffix = v.substr(pos);
-    std::uint64_t mul = 1;
-    if (suffix == "K" || suffix == "KiB") mul = 1ull << 10;
-    else if (suffix == "M" || suffix == "MiB") mul = 1ull << 20;
-    else if (suffix == "G" || suffix == "GiB") mul = 1ull << 30;
-    else if (!suffix.empty()) throw usage_error(flag + ": unknown size suffix in '" + v + "' (use K, M or G)");
-    return n * mul;
-}
 
 args parse_args(int argc, char** argv) {
     args a;

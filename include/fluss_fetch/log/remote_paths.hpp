@@ -39,4 +39,23 @@ std::string remote_log_segment_key(std::string_view tablet_dir, std::string_view
 /// `{tabletDir}/metadata`: where the manifest snapshots live.
 std::string remote_log_manifest_dir(std::string_view tablet_dir);
 
+/// A tablet dir taken apart: `{root}/log/{db}/{table}-{id}[/{partition}-p{pid}]/{bucket}`.
+struct parsed_tablet_dir {
+    std::string root;   ///< what precedes `log/` (no trailing '/'; may be empty)
+    tablet_ref tablet;
+};
+
+/// Parse a tablet dir (a trailing '/' is allowed). 	hrows std::invalid_argument
+/// quoting the path and saying which part does not fit the layout.
+parsed_tablet_dir parse_tablet_dir(std::string_view path);
+
+/// A segment data file's key taken apart: `{tabletDir}/{segmentId}/{startOffset:020d}.log`.
+struct parsed_segment_key {
+    std::string tablet_dir;
+    std::string segment_id;
+    std::int64_t start_offset = 0;
+};
+/// 	hrows std::invalid_argument quoting the key.
+parsed_segment_key parse_segment_key(std::string_view key);
+
 }  // namespace fluss_fetch::log

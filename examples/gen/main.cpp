@@ -1,0 +1,339 @@
+// fluss-gen: write a synthetic primary-key table's remote log tablet (segments
+// and a manifest) in the Fluss layout, plus the KV state a full replay must
+// rebuild, computed from the generator's own model of the table.
+//
+//   fluss-gen --out URI [--database fluss] [--table orders] [--table-id 1001]
+//             [--partition NAME --partition-id N] [--bucket 0]
+//             [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed] [--magic 0|1|2]
+//             [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]
+//             [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]
+//
+// URI is the remote.data.dir root (file:///dir or s3://bucket[/prefix]). The
+// last stdout line is the tablet's URI, what fluss-replay --remote-log-dir takes.
+#include <fluss_fetch/log/batch.hpp>
+#include <fluss_fetch/log/manifest.hpp>
+#include <fluss_fetch/log/remote_paths.hpp>
+#include <fluss_fetch/log/row.hpp>
+#include <fluss_fetch/storage/uri.hpp>
+
+#include "../common/cli.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace fluss_fetch;
+using examples::parse_count;
+using examples::parse_size;
+using examples::usage_error;
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: fluss-gen --out URI [--database fluss] [--table orders] [--table-id 1001]\n"
+    "                 [--partition NAME --partition-id N] [--bucket 0]\n"
+    "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed] [--magic 0|1|2]\n"
+    "                 [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]\n"
+    "                 [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
+    "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n";
+
+constexpr const char* default_schema =
+    "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
+    "ratio FLOAT, payload BYTES, day DATE, at TIME, ts TIMESTAMP(6)";
+
+struct args {
+    std::string out;
+    log::tablet_ref tablet{"fluss", "orders", 1001, {}, {}, 0};
+    std::string schema_text = default_schema;
+    std::string primary_key = "id";
+    log::row_format format = log::row_format::compacted;
+    int magic = 0;
+    std::int64_t segments = 4;
+    std::uint64_t segment_size = 4u << 20;
+    std::int64_t keys = 10000;
+    std::int64_t batch_records = 64;
+    std::uint64_t seed = 1;
+    std::string expected_kv;
+    storage::s3_options s3;
+};
+
+args parse_args(int argc, char** argv) {
+    args a;
+    auto value = [&](int& i) -> std::string {
+        if (i + 1 >= argc) throw usage_error(std::string(argv[i]) + " needs a value");
+        return argv[++i];
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string f = argv[i];
+        if (f == "--out") a.out = value(i);
+        else if (f == "--database") a.tablet.database = value(i);
+        else if (f == "--table") a.tablet.table = value(i);
+        else if (f == "--table-id") a.tablet.table_id = parse_count(f, value(i));
+        else if (f == "--partition") a.tablet.partition_name = value(i);
+        else if (f == "--partition-id") a.tablet.partition_id = parse_count(f, value(i));
+        else if (f == "--bucket") a.tablet.bucket = static_cast<std::int32_t>(parse_count(f, value(i)));
+        else if (f == "--schema") a.schema_text = value(i);
+        else if (f == "--primary-key") a.primary_key = value(i);
+        else if (f == "--log-format") {
+            const auto v = value(i);
+            if (v == "compacted") a.format = log::row_format::compacted;
+            else if (v == "indexed") a.format = log::row_format::indexed;
+            else throw usage_error("--log-format: '" + v + "' is not compacted or indexed");
+        } else if (f == "--magic") {
+            a.magic = static_cast<int>(parse_count(f, value(i)));
+            if (a.magic > 2) throw usage_error("--magic must be 0, 1 or 2");
+        } else if (f == "--segments") a.segments = parse_count(f, value(i));
+        else if (f == "--segment-size") a.segment_size = parse_size(f, value(i));
+        else if (f == "--keys") a.keys = parse_count(f, value(i));
+        else if (f == "--batch-records") a.batch_records = parse_count(f, value(i));
+        else if (f == "--seed") a.seed = static_cast<std::uint64_t>(parse_count(f, value(i)));
+        else if (f == "--expected-kv") a.expected_kv = value(i);
+        else if (f == "--endpoint") a.s3.endpoint = value(i);
+        else if (f == "--region") a.s3.region = value(i);
+        else if (f == "--ca-file") a.s3.ca_file = value(i);
+        else if (f == "-h" || f == "--help") {
+            std::cout << usage_text;
+            std::exit(0);
+        } else throw usage_error("unknown option '" + f + "'");
+    }
+    if (a.out.empty()) throw usage_error("--out is required");
+    if (a.segments < 1) throw usage_error("--segments must be at least 1");
+    if (a.keys < 1) throw usage_error("--keys must be at least 1");
+    if (a.batch_records < 1) throw usage_error("--batch-records must be at least 1");
+    if (a.tablet.partition_name.has_value() != a.tablet.partition_id.has_value())
+        throw usage_error("--partition and --partition-id go together");
+    return a;
+}
+
+// The table the generator keeps in its head: rows by key, and what a replay must end with.
+class generator {
+public:
+    generator(const args& a, log::schema s) : a_(a), schema_(std::move(s)), rng_(a.seed) {}
+
+    /// Fill `b` with one batch's records, updating the model.
+    void fill(log::batch_builder& b) {
+        // Now and then an empty batch (it still takes one offset).
+        if (uniform(0, 49) == 0) return;
+        const auto n = uniform(1, a_.batch_records);
+        for (std::int64_t i = 0; i < n; ++i) one_change(b);
+    }
+
+    /// The state a full replay must rebuild, in --dump-kv format.
+    std::string expected_dump() const {
+        static const char* hex = "0123456789abcdef";
+        std::string out;
+        for (const auto& [k, v] : expected_) {
+            for (unsigned char c : k) out += {hex[c >> 4], hex[c & 15]};
+            out += '\t';
+            for (unsigned char c : v) out += {hex[c >> 4], hex[c & 15]};
+            out += '\n';
+        }
+        return out;
+    }
+
+    std::uint64_t rng() { return rng_(); }
+
+private:
+    std::int64_t uniform(std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_); }
+
+    std::string text() {
+        static const std::vector<std::string> pieces{"a", "Z", "7", " ", "é", "ß", "漢字", "🦀", "-", "Fluss", "\t", "ü"};
+        std::string s;
+        const auto len = uniform(0, 5) == 0 ? uniform(100, 400) : uniform(0, 12);  // some long strings
+        for (std::int64_t i = 0; i < len; ++i) s += pieces[static_cast<std::size_t>(uniform(0, std::int64_t(pieces.size()) - 1))];
+        return s;
+    }
+
+    log::field value_of(const log::column& c) {
+        using log::data_type;
+        if (c.nullable && uniform(0, 9) == 0) return std::monostate{};
+        switch (c.type) {
+        case data_type::boolean: return uniform(0, 1) == 1;
+        case data_type::tinyint: return static_cast<std::int8_t>(uniform(-128, 127));
+        case data_type::smallint: return static_cast<std::int16_t>(uniform(-32768, 32767));
+        case data_type::int_: return static_cast<std::int32_t>(uniform(INT32_MIN, INT32_MAX));
+        case data_type::bigint: return uniform(0, 3) == 0 ? uniform(INT64_MIN, INT64_MAX) : uniform(-1000000, 1000000);
+        case data_type::float_: return static_cast<float>(uniform(-1000000, 1000000)) / 64.0f;
+        case data_type::double_: return static_cast<double>(uniform(-1000000000, 1000000000)) / 1024.0;
+        case data_type::string: return text();
+        case data_type::bytes: {
+            std::string b(static_cast<std::size_t>(uniform(0, 40)), '\0');
+            for (auto& ch : b) ch = static_cast<char>(uniform(0, 255));
+            return b;
+        }
+        case data_type::date: return static_cast<std::int32_t>(uniform(-100000, 100000));
+        case data_type::time: return static_cast<std::int32_t>(uniform(0, 86399999));
+        case data_type::timestamp:
+            return log::timestamp_value{uniform(-1000000000000, 4000000000000),
+                                        c.precision > 3 ? static_cast<std::int32_t>(uniform(0, 999999)) : 0};
+        }
+        return std::monostate{};
+    }
+
+    // The primary-key fields of key number k (negative numbers included).
+    void set_key(log::row& r, std::int64_t k) {
+        using log::data_type;
+        for (auto idx : schema_.primary_key) {
+            const auto& c = schema_.columns[idx];
+            const std::int64_t v = k - a_.keys / 2;
+            switch (c.type) {
+            case data_type::boolean: r[idx] = (k & 1) != 0; break;
+            case data_type::tinyint: r[idx] = static_cast<std::int8_t>(v); break;
+            case data_type::smallint: r[idx] = static_cast<std::int16_t>(v); break;
+            case data_type::int_:
+            case data_type::date:
+            case data_type::time: r[idx] = static_cast<std::int32_t>(v); break;
+            case data_type::bigint: r[idx] = v * 1000003; break;
+            case data_type::float_: r[idx] = static_cast<float>(v); break;
+            case data_type::double_: r[idx] = static_cast<double>(v) / 3; break;
+            case data_type::string: r[idx] = "key-" + std::to_string(v) + "-ключ"; break;
+            case data_type::bytes: r[idx] = std::string("k\0", 2) + std::to_string(v); break;
+            case data_type::timestamp: r[idx] = log::timestamp_value{v, 0}; break;
+            }
+        }
+    }
+
+    log::row fresh_row(std::int64_t k) {
+        log::row r;
+        for (const auto& c : schema_.columns) r.push_back(value_of(c));
+        set_key(r, k);
+        return r;
+    }
+
+    void put_expected(const log::row& r, std::int16_t schema_id, const std::string& row_bytes) {
+        std::string v(2, '\0');
+        v[0] = static_cast<char>(schema_id & 0xff);
+        v[1] = static_cast<char>((schema_id >> 8) & 0xff);
+        expected_[log::encode_key(schema_, r)] = v + row_bytes;
+    }
+
+    void one_change(log::batch_builder& b) {
+        const auto k = uniform(0, a_.keys - 1);
+        auto it = rows_.find(k);
+        if (it == rows_.end()) {
+            auto r = fresh_row(k);
+            const auto bytes = log::encode_row(schema_, r, a_.format);
+            b.add_record(log::change_type::insert, bytes);
+            put_expected(r, b.schema_id, bytes);
+            rows_.emplace(k, std::move(r));
+        } else if (uniform(0, 4) == 0) {
+            const auto bytes = log::encode_row(schema_, it->second, a_.format);
+            b.add_record(log::change_type::del, bytes);
+            expected_.erase(log::encode_key(schema_, it->second));
+            rows_.erase(it);
+        } else {
+            b.add_record(log::change_type::update_before, log::encode_row(schema_, it->second, a_.format));
+            auto r = fresh_row(k);
+            const auto bytes = log::encode_row(schema_, r, a_.format);
+            b.add_record(log::change_type::update_after, bytes);
+            put_expected(r, b.schema_id, bytes);
+            it->second = std::move(r);
+        }
+    }
+
+    const args& a_;
+    log::schema schema_;
+    std::mt19937_64 rng_;
+    std::map<std::int64_t, log::row> rows_;
+    std::map<std::string, std::string> expected_;
+};
+
+std::string uuid_from(std::uint64_t hi, std::uint64_t lo) {
+    hi = (hi & 0xffffffffffff0fffull) | 0x4000ull;
+    lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xffff), static_cast<unsigned long long>(hi & 0xffff),
+                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
+    return buf;
+}
+
+asio::awaitable<void> put(storage::object_store& store, const std::string& key, std::string body) {
+    diagnostics d;
+    auto [ec] = co_await store.async_put(key, std::move(body), d, asio::as_tuple(asio::use_awaitable));
+    if (ec) throw std::runtime_error("cannot write " + store.describe() + "/" + key + ": " + d.to_string(ec));
+}
+
+asio::awaitable<std::string> generate(const args& a, storage::object_store& store, const std::string& root) {
+    auto schema = log::schema::parse(a.schema_text, a.primary_key);
+    generator gen(a, schema);
+    const std::string tablet = (root.empty() ? "" : root + "/") + log::remote_log_tablet_dir(a.tablet);
+    log::remote_log_manifest manifest;
+    manifest.tablet = a.tablet;
+    std::int64_t offset = 0;
+    std::int64_t timestamp = 1722225103853;
+    for (std::int64_t s = 0; s < a.segments; ++s) {
+        std::string bytes;
+        const std::int64_t start = offset;
+        while (bytes.size() < a.segment_size) {
+            log::batch_builder b;
+            b.magic = static_cast<std::int8_t>(a.magic);
+            b.base_offset = offset;
+            b.commit_timestamp = ++timestamp;
+            b.schema_id = 1;
+            gen.fill(b);
+            const auto batch = b.build();
+            // Read it back: the next offset is what the header says (an empty batch takes one).
+            log::batch_reader check(std::as_bytes(std::span(batch.data(), batch.size())), "generated");
+            offset = check.next()->header.next_offset();
+            bytes += batch;
+        }
+        const std::string id = uuid_from(gen.rng(), gen.rng());
+        auto seg = log::remote_log_segment::physical(id, start, offset, bytes.size(), timestamp);
+        co_await put(store, log::remote_log_segment_key(tablet, id, start), std::move(bytes));
+        manifest.segments.push_back(seg);
+    }
+    manifest.highest_copied_end_offset = offset;
+    const std::string manifest_key =
+        log::remote_log_manifest_dir(tablet) + "/" + uuid_from(gen.rng(), gen.rng()) + ".manifest";
+    co_await put(store, manifest_key, log::write_manifest(manifest));
+    if (!a.expected_kv.empty()) {
+        std::ofstream out(a.expected_kv, std::ios::binary | std::ios::trunc);
+        out << gen.expected_dump();
+        if (!out) throw std::runtime_error("cannot write '" + a.expected_kv + "'");
+    }
+    std::fprintf(stderr, "fluss-gen: %lld segments, offsets [0, %lld), manifest %s\n",
+                 static_cast<long long>(a.segments), static_cast<long long>(offset), manifest_key.c_str());
+    co_return tablet;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    args a;
+    storage::object_uri uri;
+    try {
+        a = parse_args(argc, argv);
+        uri = storage::parse_object_uri(a.out);
+        log::schema::parse(a.schema_text, a.primary_key);
+    } catch (const std::exception& e) {
+        std::cerr << "fluss-gen: " << e.what() << "\n" << usage_text;
+        return 2;
+    }
+    std::string root = uri.key;
+    while (!root.empty() && root.back() == '/') root.pop_back();
+    asio::io_context ioc;
+    try {
+        auto store = storage::open_store(ioc.get_executor(), uri, a.s3);
+        auto fut = asio::co_spawn(ioc, generate(a, *store, root), asio::use_future);
+        ioc.run();
+        const auto tablet = fut.get();
+        storage::object_uri out{uri.scheme, uri.bucket, tablet};
+        std::cout << out.to_string() << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "fluss-gen: failed: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+// KV recovery's apply rules (KvRecoverHelper.applyLogRecordBatch).
+#include <fluss_fetch/log/kv.hpp>
+
+#include <ostream>
+
+namespace fluss_fetch::log {
+
+void memory_kv_state::put(std::string_view key, std::string_view value) {
+    map_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void memory_kv_state::remove(std::string_view key) {
+    auto it = map_.find(std::string(key));
+    if (it != map_.end()) map_.erase(it);
+}
+
+void memory_kv_state::dump(std::ostream& out) const {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string line;
+    for (const auto& [k, v] : map_) {
+        line.clear();
+        for (unsigned char c : k) line += {hex[c >> 4], hex[c & 15]};
+        line += '\t';
+        for (unsigned char c : v) line += {hex[c >> 4], hex[c & 15]};
+        line += '\n';
+        out << line;
+    }
+}
+
+void apply_batch(const schema& s, log_format format, const batch_view& batch, const std::string& segment_id,
+                 kv_state& state, apply_stats& stats) {
+    const auto& h = batch.header;
+    if (format == log_format::arrow) {
+        if (h.record_count > 0)
+            throw log_error(log_error::kind::unsupported, segment_id, static_cast<std::int64_t>(batch.file_offset),
+                            h.base_offset, "ARROW log format is not supported yet");
+        ++stats.batches;
+        return;
+    }
+    const auto rf = format == log_format::indexed ? row_format::indexed : row_format::compacted;
+    // value = schema id (2 bytes LE) + the row bytes as stored
+    std::string value;
+    value.reserve(256);
+    record_reader records(batch, segment_id);
+    while (auto r = records.next()) {
+        ++stats.records;
+        switch (r->type) {
+        case change_type::update_before: ++stats.update_befores; continue;
+        case change_type::del: ++stats.deletes; break;
+        case change_type::insert: ++stats.inserts; break;
+        case change_type::update_after: ++stats.update_afters; break;
+        case change_type::append_only: ++stats.appends; break;
+        }
+        std::string key;
+        try {
+            key = key_of(s, r->row, rf);
+        } catch (const std::invalid_argument& e) {
+            throw log_error(log_error::kind::bad_row, segment_id, static_cast<std::int64_t>(batch.file_offset),
+                            r->offset, e.what());
+        }
+        if (r->type == change_type::del) {
+            state.remove(key);
+            continue;
+        }
+        value.assign({static_cast<char>(h.schema_id & 0xff), static_cast<char>((h.schema_id >> 8) & 0xff)});
+        value.append(reinterpret_cast<const char*>(r->row.data()), r->row.size());
+        state.put(key, value);
+    }
+    ++stats.batches;
+}
+
+}  // namespace fluss_fetch::log

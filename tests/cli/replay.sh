@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# fluss-gen → fluss-replay end to end: the replayed KV state equals the state
+# the generator computed from its own model, from file:// and from a real
+# s3rver, in both row formats; corrupt and missing data fail with exit 1 and a
+# line naming segment and offset; SIGINT during stalled downloads exits 130
+# promptly and leaves no temp dir.
+# requires: examples
+set -euo pipefail
+[ -n "${TRACE:-}" ] && set -x
+build="${FLUSS_FETCH_BUILD_DIR:?}"
+src="${FLUSS_FETCH_SOURCE_DIR:?}"
+gen="$build/examples/gen/fluss-gen"
+replay="$build/examples/replay/fluss-replay"
+work="$(mktemp -d /tmp/fluss-replay-cli-XXXXXX)"
+pids=()
+cleanup() {
+  exec 3>&- 2>/dev/null || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+schema="id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, ratio FLOAT, payload BYTES, day DATE, at TIME, ts TIMESTAMP(6)"
+field() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+mkdir -p "$work/tmp"
+
+# 1. file://, COMPACTED: the replayed state is the generator's.
+tablet="$("$gen" --out "file://$work/remote" --segments 3 --segment-size 200K --keys 3000 --seed 7 \
+  --expected-kv "$work/expected.kv" | tail -n1)"
+[[ "$tablet" == "file://$work/remote/log/fluss/orders-1001/0" ]] || fail "unexpected tablet URI '$tablet'"
+out="$("$replay" --remote-log-dir "$tablet" --schema "$schema" --primary-key id --temp-dir "$work/tmp" \
+  --dump-kv "$work/got.kv" --json --no-progress)" || fail "replay failed: $out"
+cmp -s "$work/expected.kv" "$work/got.kv" || fail "replayed state differs from the generator's ($(wc -l <"$work/got.kv") vs $(wc -l <"$work/expected.kv") keys)"
+json="$(echo "$out" | tail -n1)"
+[ "$(field "$json" segments)" = 3 ] || fail "segments in $json"
+[ "$(field "$json" kv_keys)" = "$(wc -l <"$work/expected.kv")" ] || fail "kv_keys in $json"
+for k in batches records inserts update_befores update_afters deletes appends next_offset bytes_downloaded requests retries seconds consumer_wait_seconds; do
+  [ -n "$(field "$json" "$k")" ] || fail "--json lacks $k: $json"
+done
+[ "$(field "$json" deletes)" -gt 0 ] && [ "$(field "$json" update_afters)" -gt 0 ] || fail "the changelog lacks deletes or updates: $json"
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind: $(ls "$work/tmp")"
+
+# 2. INDEXED rows, magic 2 batches, a partitioned table.
+tablet2="$("$gen" --out "file://$work/remote2" --log-format indexed --magic 2 --partition 2024-06-01 --partition-id 12 \
+  --bucket 4 --segments 2 --segment-size 100K --keys 500 --seed 9 --expected-kv "$work/expected2.kv" | tail -n1)"
+"$replay" --remote-log-dir "$tablet2" --schema "$schema" --primary-key id --log-format indexed --temp-dir "$work/tmp" \
+  --dump-kv "$work/got2.kv" --no-progress >/dev/null || fail "indexed replay failed"
+cmp -s "$work/expected2.kv" "$work/got2.kv" || fail "indexed replay state differs"
+
+# 3. A stop offset: replay stops there (at a batch boundary at or after it).
+json="$("$replay" --remote-log-dir "$tablet" --schema "$schema" --primary-key id --stop-offset 100 --temp-dir "$work/tmp" \
+  --json --no-progress | tail -n1)"
+n="$(field "$json" next_offset)"
+[ "$n" -ge 100 ] && [ "$n" -lt 400 ] || fail "stop offset 100 gave next_offset $n"
+
+# 4. Usage errors: exit 2.
+set +e
+"$replay" --schema "$schema" --primary-key id >/dev/null 2>&1; [ $? -eq 2 ] || fail "missing --remote-log-dir: want exit 2"
+"$replay" --remote-log-dir "$tablet" --schema "id WHATEVER" --primary-key id >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad schema: want exit 2"
+"$replay" --remote-log-dir "file://$work/remote/log/fluss/orders/0" --schema "$schema" --primary-key id >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bad tablet dir: want exit 2"
+set -e
+
+# 5. A corrupt byte in the middle of a segment: exit 1 naming segment, offsets and CRC.
+seg="$(find "$work/remote" -name '*.log' | sort | head -n1)"
+size="$(stat -c %s "$seg")"
+printf '\xff' | dd of="$seg" bs=1 seek=$((size / 2)) conv=notrunc status=none
+set +e
+err="$("$replay" --remote-log-dir "$tablet" --schema "$schema" --primary-key id --temp-dir "$work/tmp" --no-progress 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "corrupt segment: exit $rc, want 1 ($err)"
+id="$(basename "$(dirname "$seg")")"
+echo "$err" | grep -q "$id" || fail "error does not name segment $id: $err"
+echo "$err" | grep -qi "crc" || fail "error does not say CRC: $err"
+echo "$err" | grep -q "file offset" || fail "error does not give the file offset: $err"
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
+
+# 6. From a real s3rver; then a missing segment object names its key, code and status.
+mkfifo "$work/s3in"
+node --openssl-legacy-provider "$src/tests/node/start-s3rver.js" "$work/s3data" --bucket lake <"$work/s3in" >"$work/s3port" 2>"$work/s3err" &
+pids+=($!)
+exec 3>"$work/s3in"
+for _ in $(seq 100); do grep -q '^PORT ' "$work/s3port" 2>/dev/null && break; sleep 0.1; done
+port="$(sed -n 's/^PORT //p' "$work/s3port")"
+[ -n "$port" ] || fail "s3rver did not start: $(cat "$work/s3err")"
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+endpoint="http://127.0.0.1:$port"
+s3tablet="$("$gen" --out s3://lake/warehouse --endpoint "$endpoint" --segments 3 --segment-size 300K --keys 2000 --seed 11 \
+  --expected-kv "$work/expected3.kv" | tail -n1)"
+[[ "$s3tablet" == "s3://lake/warehouse/log/fluss/orders-1001/0" ]] || fail "unexpected tablet URI '$s3tablet'"
+"$replay" --remote-log-dir "$s3tablet" --endpoint "$endpoint" --schema "$schema" --primary-key id --temp-dir "$work/tmp" \
+  --dump-kv "$work/got3.kv" --prefetch-num 2 --download-threads 2 --no-progress >/dev/null || fail "s3 replay failed"
+cmp -s "$work/expected3.kv" "$work/got3.kv" || fail "s3 replay state differs"
+# Which key to delete: list the tablet through fluss-get (a listing curl cannot sign here).
+"$build/examples/fluss-get/fluss-get" --endpoint "$endpoint" -o "$work/s3copy" "s3://lake/warehouse/log/" >/dev/null \
+  || fail "could not list the tablet"
+victim="$(cd "$work/s3copy" && find . -name '*.log' | sort | sed -n 2p | sed 's|^\./||')"
+[ -n "$victim" ] || fail "no segment found to delete"
+curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X DELETE \
+  "$endpoint/lake/$victim" >/dev/null || fail "could not delete $victim"
+set +e
+err="$("$replay" --remote-log-dir "$s3tablet" --endpoint "$endpoint" --schema "$schema" --primary-key id \
+  --temp-dir "$work/tmp" --no-progress 2>&1 >/dev/null)"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "missing segment: exit $rc, want 1 ($err)"
+echo "$err" | grep -q "${victim#warehouse/}" || fail "error does not name the key $victim: $err"
+echo "$err" | grep -q "HTTP 404 NoSuchKey" || fail "error lacks status and code: $err"
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a missing segment"
+
+# 7. SIGINT while every download is stalled (a server that accepts and never answers):
+#    exit 130 within a second, temp dir removed.
+node -e "require('net').createServer(() => {}).listen(0, '127.0.0.1', function () { console.log('PORT ' + this.address().port) })" \
+  >"$work/holeport" &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^PORT ' "$work/holeport" 2>/dev/null && break; sleep 0.1; done
+hole="$(sed -n 's/^PORT //p' "$work/holeport")"
+[ -n "$hole" ] || fail "black-hole server did not start"
+manifest="$(find "$work/remote2" -name '*.manifest' | head -n1)"
+"$replay" --remote-log-dir "s3://lake/${tablet2#file://$work/remote2/}" --endpoint "http://127.0.0.1:$hole" \
+  --manifest "file://$manifest" --schema "$schema" --primary-key id --log-format indexed --temp-dir "$work/tmp" \
+  --no-progress >/dev/null 2>"$work/interrupted.err" &
+rp=$!
+# Wait until the replay has made its temp dir (its downloads are then under way), then interrupt.
+for _ in $(seq 100); do [ -n "$(ls -A "$work/tmp")" ] && break; sleep 0.05; done
+[ -n "$(ls -A "$work/tmp")" ] || fail "replay never started downloading"
+t0="$(date +%s%N)"
+kill -INT "$rp"
+set +e
+wait "$rp"
+rc=$?
+set -e
+t1="$(date +%s%N)"
+[ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, want 130 ($(cat "$work/interrupted.err"))"
+[ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "SIGINT took $(((t1 - t0) / 1000000)) ms, want < 1000"
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after SIGINT: $(ls "$work/tmp")"
+echo "replay CLI: all checks passed"
