@@ -194,15 +194,14 @@ struct program {
         diagnostics d;
         auto [ec, entries] = co_await store->async_list(prefix, d, use_tuple);
         if (ec) throw failure("cannot list manifests: " + d.to_string(ec));
-        std::erase_if(entries, [](const auto& e) { return !e.key.ends_with(".manifest"); });
-        if (entries.empty()) throw failure("no manifest under " + store->describe() + "/" + prefix);
-        // The newest by modification time; among equals, the one reaching furthest.
-        std::string newest;
-        for (const auto& e : entries) newest = std::max(newest, e.last_modified);
+        std::vector<log::listed_object> listing;
+        for (const auto& e : entries) listing.push_back({e.key, e.last_modified});
+        const auto candidates = log::newest_manifest_keys(listing);
+        if (candidates.empty()) throw failure("no manifest under " + store->describe() + "/" + prefix);
+        // Among manifests written in the same instant, the one reaching furthest.
         std::optional<log::remote_log_manifest> best;
-        for (const auto& e : entries) {
-            if (e.last_modified != newest) continue;
-            auto m = log::parse_manifest(co_await read_small(*store, e.key), e.key);
+        for (const auto& key : candidates) {
+            auto m = log::parse_manifest(co_await read_small(*store, key), key);
             if (!best || m.end_offset() > best->end_offset()) best = std::move(m);
         }
         co_return std::move(*best);

@@ -139,4 +139,14 @@ std::string write_manifest(const remote_log_manifest& m) {
     return json::serialize(o);
 }
 
+std::vector<std::string> newest_manifest_keys(const std::vector<listed_object>& listing) {
+    std::string newest;
+    for (const auto& o : listing)
+        if (o.key.ends_with(".manifest")) newest = std::max(newest, o.last_modified);
+    std::vector<std::string> out;
+    for (const auto& o : listing)
+        if (o.key.ends_with(".manifest") && o.last_modified == newest) out.push_back(o.key);
+    return out;
+}
+
 }  // namespace fluss_fetch::log

@@ -77,6 +77,34 @@ echo "$err" | grep -qi "crc" || fail "error does not say CRC: $err"
 echo "$err" | grep -q "file offset" || fail "error does not give the file offset: $err"
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
 
+# 5b. A bad magic byte, and a truncated tail (the manifest updated to the shorter size, so
+#     the reader, not the size check, finds it): exit 1 with what and where.
+run_bad() {  # tablet → sets rc and err
+  set +e
+  err="$("$replay" --remote-log-dir "$1" --schema "$schema" --primary-key id --temp-dir "$work/tmp" --no-progress 2>&1 >/dev/null)"
+  rc=$?
+  set -e
+}
+t4="$("$gen" --out "file://$work/remote4" --segments 2 --segment-size 50K --keys 300 --seed 3 | tail -n1)"
+seg4="$(find "$work/remote4" -name '00000000000000000000.log')"
+printf '\x07' | dd of="$seg4" bs=1 seek=12 conv=notrunc status=none
+run_bad "$t4"
+[ "$rc" -eq 1 ] || fail "bad magic: exit $rc, want 1 ($err)"
+echo "$err" | grep -q "$(basename "$(dirname "$seg4")"): file offset 0, log offset 0: unknown batch magic 7" \
+  || fail "bad magic error unclear: $err"
+t5="$("$gen" --out "file://$work/remote5" --segments 2 --segment-size 50K --keys 300 --seed 4 | tail -n1)"
+seg5="$(find "$work/remote5" -name '*.log' | sort | tail -n1)"
+old="$(stat -c %s "$seg5")"
+truncate -s -5 "$seg5"
+manifest5="$(find "$work/remote5" -name '*.manifest')"
+sed -i "s/\"size_in_bytes\":$old\b/\"size_in_bytes\":$((old - 5))/" "$manifest5"
+grep -q "\"size_in_bytes\":$((old - 5))" "$manifest5" || fail "could not rewrite the manifest size"
+run_bad "$t5"
+[ "$rc" -eq 1 ] || fail "truncated tail: exit $rc, want 1 ($err)"
+echo "$err" | grep -q "$(basename "$(dirname "$seg5")")" || fail "truncated tail error lacks the segment: $err"
+echo "$err" | grep -q "truncated tail" || fail "truncated tail error unclear: $err"
+[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
+
 # 6. From a real s3rver; then a missing segment object names its key, code and status.
 mkfifo "$work/s3in"
 node --openssl-legacy-provider "$src/tests/node/start-s3rver.js" "$work/s3data" --bucket lake <"$work/s3in" >"$work/s3port" 2>"$work/s3err" &

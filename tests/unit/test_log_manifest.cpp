@@ -123,3 +123,12 @@ TEST(remote_paths, parse_segment_keys) {
     EXPECT_THROW(parse_segment_key("log/x/a4421366-4a1d-4c3b-a0f8-0be2e77b1368/00000000000000001234.index"),
                  std::invalid_argument);
 }
+
+TEST(manifest, newest_keys_are_the_latest_manifests_ties_included) {
+    std::vector<listed_object> listing{{"t/metadata/a.manifest", "2026-11-20T10:00:00.000Z"},
+                                       {"t/metadata/b.manifest", "2026-11-21T09:00:00.000Z"},
+                                       {"t/metadata/c.manifest", "2026-11-21T09:00:00.000Z"},
+                                       {"t/metadata/zzz.tmp", "2026-11-22T00:00:00.000Z"}};
+    EXPECT_EQ(newest_manifest_keys(listing), (std::vector<std::string>{"t/metadata/b.manifest", "t/metadata/c.manifest"}));
+    EXPECT_TRUE(newest_manifest_keys({{"t/metadata/x.json", "2026"}}).empty());
+}

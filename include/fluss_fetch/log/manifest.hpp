@@ -32,4 +32,17 @@ remote_log_manifest parse_manifest(std::string_view json, std::string_view sourc
 /// The manifest as Fluss writes it (logical offsets only when they differ from the physical ones).
 std::string write_manifest(const remote_log_manifest& m);
 
+/// An object of a listing, as far as choosing a manifest needs it.
+struct listed_object {
+    std::string key;
+    std::string last_modified;  ///< ISO 8601 as S3 listings and local stores give it (sorts as text)
+};
+
+/// Of a listing of a tablet's `metadata/` dir, the manifests that may be the
+/// current one: the `.manifest` objects with the newest modification time
+/// (several when they tie; the caller then takes the one reaching furthest).
+/// The current manifest is named in ZooKeeper, which a recovery tool cannot
+/// ask; the newest snapshot is the one Fluss wrote last.
+std::vector<std::string> newest_manifest_keys(const std::vector<listed_object>& listing);
+
 }  // namespace fluss_fetch::log
