@@ -34,7 +34,8 @@ struct fault_server::impl {
     mutable std::mutex mutex;
     std::condition_variable changed;
     std::uint64_t generation = 0;
-    std::map<std::string, std::string> objects;  // "bucket/key" → bytes
+    std::map<std::string, std::shared_ptr<const std::string>> objects;  // "bucket/key" → bytes (never copied)
+    std::uint64_t bandwidth = 0;  // bytes/s per connection; 0: unlimited
     std::deque<fault> faults;
     std::size_t page_size = 1000;
     std::size_t total = 0, in_flight = 0, max_in_flight = 0, conns = 0, aborts = 0, done = 0, holding = 0;
@@ -153,8 +154,9 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
         rr.at = std::chrono::steady_clock::now();
 
         std::optional<fault> f;
-        std::string body;
+        std::shared_ptr<const std::string> body_ptr;
         bool found = false;
+        std::uint64_t rate = 0;
         std::chrono::milliseconds global_delay{0};
         {
             std::lock_guard l(mutex);
@@ -168,8 +170,9 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             auto it = objects.find(bucket + "/" + key);
             if (it != objects.end()) {
                 found = true;
-                body = it->second;
+                body_ptr = it->second;
             }
+            rate = bandwidth;
         }
         notify();
         bool finished = false;
@@ -239,7 +242,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
         if (req.method() == http::verb::put) {
             {
                 std::lock_guard l(mutex);
-                objects[bucket + "/" + key] = req.body();
+                objects[bucket + "/" + key] = std::make_shared<const std::string>(req.body());
             }
             out = header_block(200, 0, {"ETag: \"put\""});
         } else if (req.method() == http::verb::get && key.empty() && url && url->params().contains("list-type")) {
@@ -260,8 +263,8 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                     more = true;
                     break;
                 }
-                xml += "<Contents><Key>" + xml_escape(k) + "</Key><Size>" + std::to_string(it->second.size()) +
-                       "</Size><ETag>\"e" + std::to_string(it->second.size()) + "\"</ETag></Contents>";
+                xml += "<Contents><Key>" + xml_escape(k) + "</Key><Size>" + std::to_string(it->second->size()) +
+                       "</Size><ETag>\"e" + std::to_string(it->second->size()) + "\"</ETag></Contents>";
                 last = k;
                 ++n;
             }
@@ -273,6 +276,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             std::string x = req.method() == http::verb::head ? "" : xml_error(404, "NoSuchKey", key);
             out = header_block(404, x.size(), {"Content-Type: application/xml"}) + x;
         } else {
+            const std::string_view body = *body_ptr;
             const std::string etag = "ETag: \"e" + std::to_string(body.size()) + "\"";
             std::size_t first = 0, last = body.empty() ? 0 : body.size() - 1;
             unsigned status = 200;
@@ -289,13 +293,13 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                                 std::to_string(last + shown) + "/" + std::to_string(body.size()));
                 if (shown) f.reset();
             }
-            std::string slice = body.empty() ? "" : body.substr(first, last - first + 1);
+            const std::string_view slice = body.empty() ? std::string_view() : body.substr(first, last - first + 1);
             std::string head = header_block(status, slice.size(), extra);
             if (req.method() == http::verb::head) {
                 out = head;
             } else if (f && (f->what == fault::kind::reset_after || f->what == fault::kind::stall_after ||
                              f->what == fault::kind::short_body)) {
-                std::string partial = head + slice.substr(0, std::min(f->bytes, slice.size()));
+                std::string partial = head + std::string(slice.substr(0, std::min(f->bytes, slice.size())));
                 auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(partial), use_tuple);
                 if (wec) co_return;
                 boost::system::error_code ig;
@@ -311,7 +315,30 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                 }
                 co_return;
             } else {
-                out = head + slice;
+                // The header, then the body straight from the stored object,
+                // paced to the bandwidth cap when there is one.
+                auto [hec, hn] = co_await asio::async_write(sock, asio::buffer(head), use_tuple);
+                if (hec) co_return;
+                if (rate == 0) {
+                    auto [bec, bn] = co_await asio::async_write(sock, asio::buffer(slice.data(), slice.size()), use_tuple);
+                    if (bec) co_return;
+                } else {
+                    const std::size_t chunk = std::max<std::size_t>(16 * 1024, rate / 200);
+                    const auto start = std::chrono::steady_clock::now();
+                    asio::steady_timer pace(co_await asio::this_coro::executor);
+                    for (std::size_t sent = 0; sent < slice.size();) {
+                        const std::size_t n = std::min(chunk, slice.size() - sent);
+                        auto [bec, bn] = co_await asio::async_write(sock, asio::buffer(slice.data() + sent, n), use_tuple);
+                        if (bec) co_return;
+                        sent += n;
+                        pace.expires_at(start + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                                    double(sent) * 1e9 / double(rate))));
+                        co_await pace.async_wait(use_tuple);
+                    }
+                }
+                finished = true;
+                if (!req.keep_alive()) co_return;
+                continue;
             }
         }
         auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
@@ -341,7 +368,7 @@ unsigned short fault_server::port() const noexcept { return impl_->acceptor.loca
 
 void fault_server::put_object(const std::string& bucket, const std::string& key, std::string bytes) {
     std::lock_guard l(impl_->mutex);
-    impl_->objects[bucket + "/" + key] = std::move(bytes);
+    impl_->objects[bucket + "/" + key] = std::make_shared<const std::string>(std::move(bytes));
 }
 void fault_server::add_fault(fault f) {
     std::lock_guard l(impl_->mutex);
@@ -356,6 +383,10 @@ void fault_server::release_held() {
         timers.swap(impl_->hold_timers);
     }
     for (auto& t : timers) asio::post(t->get_executor(), [t] { t->cancel(); });
+}
+void fault_server::set_bandwidth_per_connection(std::uint64_t bytes_per_second) {
+    std::lock_guard l(impl_->mutex);
+    impl_->bandwidth = bytes_per_second;
 }
 void fault_server::set_first_byte_delay(std::chrono::milliseconds d) {
     std::lock_guard l(impl_->mutex);

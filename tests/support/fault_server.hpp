@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +58,8 @@ public:
     void add_fault(fault f);
     /// Let every request held by a `hold` fault go on (now and until the next hold fault is queued).
     void release_held();
+    /// Cap each connection's body bytes per second, like a real object store (default 0: none).
+    void set_bandwidth_per_connection(std::uint64_t bytes_per_second);
     /// Wait this long before the header of every GET of an object (default 0).
     void set_first_byte_delay(std::chrono::milliseconds d);
     /// Objects per ListObjectsV2 page (default 1000).

@@ -624,8 +624,8 @@ TEST_F(fetcher_test, takes_futures_and_callbacks) {
     ioc.run();
     ioc.restart();
     EXPECT_EQ(got, ids_of(segs));
+    auto work = asio::make_work_guard(ioc);  // before the thread: run() must not find the context idle
     std::thread runner([&] { ioc.run(); });
-    auto work = asio::make_work_guard(ioc);
     auto fut = s.async_next(asio::use_future);
     auto seg = fut.get();
     EXPECT_FALSE(seg.has_value()) << "end of stream through a future";
