@@ -398,13 +398,13 @@ int main(int argc, char** argv) {
                     "\"bytes_downloaded\":%llu,\"requests\":%llu,\"retries\":%llu,\"seconds\":%.6f,"
                     "\"consumer_wait_seconds\":%.6f}\n",
                     u(p.stats.segments), u(ap.batches), u(ap.records), u(ap.inserts), u(ap.update_befores),
-                    u(ap.update_afters), u(ap.deletes), u(ap.appends), u(p.state.entries().size()),
+                    u(ap.update_afters), u(ap.deletes), u(ap.appends), u(p.state.size()),
                     static_cast<long long>(p.stats.next_offset.load()), u(st.bytes), u(st.requests), u(st.retries),
                     seconds, std::chrono::duration<double>(st.consumer_wait).count());
     } else {
         std::printf("replayed %llu segments, %llu batches, %llu records into %llu keys; next offset %lld; "
                     "%s in %.2f s\n",
-                    u(p.stats.segments), u(ap.batches), u(ap.records), u(p.state.entries().size()),
+                    u(p.stats.segments), u(ap.batches), u(ap.records), u(p.state.size()),
                     static_cast<long long>(p.stats.next_offset.load()), human_bytes(double(st.bytes)).c_str(), seconds);
     }
     return 0;

@@ -1,23 +1,41 @@
 // KV recovery's apply rules (KvRecoverHelper.applyLogRecordBatch).
 #include <fluss_fetch/log/kv.hpp>
 
+#include <algorithm>
 #include <ostream>
 
 namespace fluss_fetch::log {
 
 void memory_kv_state::put(std::string_view key, std::string_view value) {
-    map_.insert_or_assign(std::string(key), std::string(value));
+    // No temporary key for a key already there; the old value's buffer is reused.
+    if (auto it = map_.find(key); it != map_.end())
+        it->second.assign(value);
+    else
+        map_.emplace(std::string(key), std::string(value));
 }
 
 void memory_kv_state::remove(std::string_view key) {
-    auto it = map_.find(std::string(key));
-    if (it != map_.end()) map_.erase(it);
+    if (auto it = map_.find(key); it != map_.end()) map_.erase(it);
+}
+
+const std::string* memory_kv_state::find(std::string_view key) const {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> memory_kv_state::entries() const {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    out.reserve(map_.size());
+    for (const auto& [k, v] : map_) out.emplace_back(k, v);
+    // string_view compares as unsigned bytes (char_traits<char>::compare is memcmp-like).
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
 }
 
 void memory_kv_state::dump(std::ostream& out) const {
     static constexpr char hex[] = "0123456789abcdef";
     std::string line;
-    for (const auto& [k, v] : map_) {
+    for (const auto& [k, v] : entries()) {
         line.clear();
         for (unsigned char c : k) line += {hex[c >> 4], hex[c & 15]};
         line += '\t';

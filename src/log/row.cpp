@@ -388,8 +388,90 @@ row decode_row(const schema& s, std::span<const std::byte> bytes, row_format for
     return r;
 }
 
+// The key straight from the row bytes, without materialising fields: the
+// replay's hot path (one call per record). A CompactedRow field is encoded
+// exactly as the key wants it, so its bytes are copied; an IndexedRow field is
+// re-encoded. Every column is still walked, so a row that decode_row would
+// reject (short, overlong varint, trailing bytes, null key) is rejected here
+// too, with decode_row's message.
 std::string key_of(const schema& s, std::span<const std::byte> row_bytes, row_format format) {
-    return encode_key(s, decode_row(s, row_bytes, format));
+    const auto n = s.columns.size();
+    const std::size_t null_bytes = (n + 7) / 8;
+    const auto* b = reinterpret_cast<const std::uint8_t*>(row_bytes.data());
+    const std::size_t size = row_bytes.size();
+    auto slow = [&]() { return encode_key(s, decode_row(s, row_bytes, format)); };  // exact error messages
+    if (size < null_bytes) return slow();
+    auto is_null = [&](std::size_t i) { return (b[i / 8] >> (i % 8)) & 1; };
+    // Where each primary-key column's bytes are.
+    constexpr std::size_t max_key_columns = 16;
+    if (s.primary_key.size() > max_key_columns) return slow();
+    std::size_t key_begin[max_key_columns], key_end[max_key_columns];
+    auto key_slot = [&](std::size_t col) -> int {
+        for (std::size_t k = 0; k < s.primary_key.size(); ++k)
+            if (s.primary_key[k] == col) return static_cast<int>(k);
+        return -1;
+    };
+    std::size_t pos = null_bytes;
+    auto skip_varint = [&](int max_bytes) -> bool {
+        for (int i = 0; i < max_bytes; ++i) {
+            if (pos >= size) return false;
+            if ((b[pos++] & 0x80) == 0) return true;
+        }
+        return false;
+    };
+    if (format == row_format::compacted) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& c = s.columns[i];
+            if (is_null(i)) {
+                if (!c.nullable) return slow();
+                continue;
+            }
+            const std::size_t start = pos;
+            bool ok = true;
+            switch (c.type) {
+            case data_type::boolean:
+                ok = pos < size && b[pos] <= 1;
+                ++pos;
+                break;
+            case data_type::tinyint: pos += 1; break;
+            case data_type::smallint: pos += 2; break;
+            case data_type::int_:
+            case data_type::date:
+            case data_type::time: ok = skip_varint(5); break;
+            case data_type::bigint: ok = skip_varint(10); break;
+            case data_type::float_: pos += 4; break;
+            case data_type::double_: pos += 8; break;
+            case data_type::string:
+            case data_type::bytes: {
+                const std::size_t at = pos;
+                ok = skip_varint(5);
+                if (ok) {
+                    std::uint64_t len = 0;
+                    for (std::size_t j = at, shift = 0; j < pos; ++j, shift += 7) len |= std::uint64_t(b[j] & 0x7f) << shift;
+                    len &= 0xffffffffu;
+                    ok = len <= size - pos;
+                    pos += ok ? len : 0;
+                }
+                break;
+            }
+            case data_type::timestamp:
+                ok = skip_varint(10) && (c.precision <= 3 || skip_varint(5));
+                break;
+            }
+            if (!ok || pos > size) return slow();
+            if (int k = key_slot(i); k >= 0) {
+                key_begin[k] = start;
+                key_end[k] = pos;
+            }
+        }
+        if (pos != size) return slow();
+        std::string key;
+        for (std::size_t k = 0; k < s.primary_key.size(); ++k)
+            key.append(reinterpret_cast<const char*>(b + key_begin[k]), key_end[k] - key_begin[k]);
+        return key;
+    }
+    // IndexedRow: re-encode the key fields (fixed-width here, varint in the key).
+    return slow();
 }
 
 }  // namespace fluss_fetch::log

@@ -434,9 +434,11 @@ TEST(fmt_kv, spec_segment_replays_to_one_key) {
     apply_stats stats;
     batch_reader r(bytes_of(file), seg_id);
     while (auto b = r.next()) apply_batch(spec_schema, log_format::indexed, *b, seg_id, state, stats);
-    ASSERT_EQ(state.entries().size(), 1u);
-    EXPECT_EQ(state.entries().begin()->first, unhex("01"));
-    EXPECT_EQ(state.entries().begin()->second, unhex("01 00") + row_1_200_abc);
+    ASSERT_EQ(state.size(), 1u);
+    EXPECT_EQ(state.entries().front().first, unhex("01"));
+    EXPECT_EQ(state.entries().front().second, unhex("01 00") + row_1_200_abc);
+    ASSERT_NE(state.find(unhex("01")), nullptr);
+    EXPECT_EQ(state.find(unhex("02")), nullptr);
     EXPECT_EQ(stats.batches, 2u);
     EXPECT_EQ(stats.records, 4u);
     EXPECT_EQ(stats.inserts, 1u);
@@ -464,8 +466,8 @@ TEST(fmt_kv, append_only_puts_and_last_write_wins_in_key_byte_order) {
     EXPECT_EQ(stats.appends, 1u);
     EXPECT_EQ(stats.inserts, 2u);
     ASSERT_EQ(state.entries().size(), 2u);
-    EXPECT_EQ(state.entries().begin()->first, unhex("01 61")) << "0x01 0x61 sorts before 0x01 0xff";
-    EXPECT_EQ(state.entries().begin()->second, unhex("02 01 00 01 61 03")) << "schema id LE, then the row as stored";
+    EXPECT_EQ(state.entries().front().first, unhex("01 61")) << "0x01 0x61 sorts before 0x01 0xff";
+    EXPECT_EQ(state.entries().front().second, unhex("02 01 00 01 61 03")) << "schema id LE, then the row as stored";
 }
 
 TEST(fmt_kv, arrow_and_corrupt_rows_are_clear_errors) {

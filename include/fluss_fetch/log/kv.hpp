@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <iosfwd>
-#include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -20,17 +22,27 @@ public:
     virtual void remove(std::string_view key) = 0;
 };
 
-/// An in-memory state, ordered by key bytes (unsigned, lexicographic).
+/// An in-memory state: a hash map (a replay writes far more than it reads
+/// back in order), sorted by key bytes (unsigned, lexicographic) only when
+/// listed or dumped.
 class memory_kv_state final : public kv_state {
 public:
     void put(std::string_view key, std::string_view value) override;
     void remove(std::string_view key) override;
-    const std::map<std::string, std::string>& entries() const noexcept { return map_; }
+    std::size_t size() const noexcept { return map_.size(); }
+    /// The value of `key`, or nullptr.
+    const std::string* find(std::string_view key) const;
+    /// Every entry, sorted by key bytes. Views into the state: valid until it changes.
+    std::vector<std::pair<std::string_view, std::string_view>> entries() const;
     /// One line per key, in key order: lower-case hex key, a tab, lower-case hex value, "\n".
     void dump(std::ostream& out) const;
 
 private:
-    std::map<std::string, std::string> map_;
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::string, hash, std::equal_to<>> map_;
 };
 
 enum class log_format { arrow, compacted, indexed };
