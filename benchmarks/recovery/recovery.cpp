@@ -123,7 +123,9 @@ private:
             std::error_code ec;
             for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
                 std::error_code sec;
-                if (it->is_regular_file(sec)) total += it->file_size(sec);
+                if (!it->is_regular_file(sec)) continue;
+                const auto size = it->file_size(sec);  // a file can vanish between listing and stat
+                if (!sec) total += size;
             }
             peak_ = std::max(peak_, total);
             std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a sampling period, not a synchronisation
