@@ -275,10 +275,7 @@ int main(int argc, char** argv) {
         std::string configs = "serial,1x1,2x2,4x3,4x3p4M,4x4,8x4,8x6,8x8p8M";
         for (int i = 1; i < argc; ++i) {
             const std::string f = argv[i];
-            auto value = [&]() -> std::string {
-                if (i + 1 >= argc) throw examples::usage_error(f + " needs a value");
-                return argv[++i];
-            };
+            auto value = [&] { return examples::next_value(argc, argv, i); };
             if (f == "--segments") a.segments = static_cast<int>(examples::parse_count(f, value()));
             else if (f == "--segment-size") a.segment_size = examples::parse_size(f, value());
             else if (f == "--latency-ms") a.latency_ms = static_cast<int>(examples::parse_count(f, value()));

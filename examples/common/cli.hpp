@@ -11,6 +11,12 @@ struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// The value after the flag at argv[i] (advancing i). \throws usage_error when there is none.
+inline std::string next_value(int argc, char** argv, int& i) {
+    if (i + 1 >= argc) throw usage_error(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+}
+
 /// "8388608", "8M", "512K", "1G" (also KiB/MiB/GiB) → bytes.
 inline std::uint64_t parse_size(const std::string& flag, const std::string& v) {
     std::size_t pos = 0;

@@ -59,10 +59,7 @@ struct args {
 
 args parse_args(int argc, char** argv) {
     args a;
-    auto value = [&](int& i) -> std::string {
-        if (i + 1 >= argc) throw usage_error(std::string(argv[i]) + " needs a value");
-        return argv[++i];
-    };
+    auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
     for (int i = 1; i < argc; ++i) {
         std::string f = argv[i];
         if (f == "--endpoint") a.s3.endpoint = value(i);

@@ -84,10 +84,7 @@ struct args {
 
 args parse_args(int argc, char** argv) {
     args a;
-    auto value = [&](int& i) -> std::string {
-        if (i + 1 >= argc) throw usage_error(std::string(argv[i]) + " needs a value");
-        return argv[++i];
-    };
+    auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
     for (int i = 1; i < argc; ++i) {
         const std::string f = argv[i];
         if (f == "--remote-log-dir") a.remote_log_dir = value(i);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace fluss_fetch::log {
@@ -295,21 +296,29 @@ private:
     std::size_t pos_ = 0;
 };
 
-field get_compacted(cursor& in, const column& c) {
+// The types both formats store the same way (fixed width, little-endian).
+std::optional<field> get_fixed(cursor& in, const column& c) {
     switch (c.type) {
     case data_type::boolean: {
         const auto v = in.le<std::uint8_t>(c);
         if (v > 1) in.fail(c, "BOOLEAN byte " + std::to_string(v) + " is neither 0 nor 1");
-        return v == 1;
+        return field{v == 1};
     }
-    case data_type::tinyint: return in.le<std::int8_t>(c);
-    case data_type::smallint: return in.le<std::int16_t>(c);
+    case data_type::tinyint: return field{in.le<std::int8_t>(c)};
+    case data_type::smallint: return field{in.le<std::int16_t>(c)};
+    case data_type::float_: return field{in.le<float>(c)};
+    case data_type::double_: return field{in.le<double>(c)};
+    default: return std::nullopt;
+    }
+}
+
+field get_compacted(cursor& in, const column& c) {
+    if (auto f = get_fixed(in, c)) return std::move(*f);
+    switch (c.type) {
     case data_type::int_:
     case data_type::date:
     case data_type::time: return static_cast<std::int32_t>(static_cast<std::uint32_t>(in.varint(c, 5)));
     case data_type::bigint: return static_cast<std::int64_t>(in.varint(c, 10));
-    case data_type::float_: return in.le<float>(c);
-    case data_type::double_: return in.le<double>(c);
     case data_type::string:
     case data_type::bytes: {
         const auto len = static_cast<std::uint32_t>(in.varint(c, 5));
@@ -321,25 +330,17 @@ field get_compacted(cursor& in, const column& c) {
         if (c.precision > 3) t.nanos_of_milli = static_cast<std::int32_t>(static_cast<std::uint32_t>(in.varint(c, 5)));
         return t;
     }
+    default: return std::monostate{};
     }
-    return std::monostate{};
 }
 
 field get_indexed(cursor& in, const column& c, std::int32_t var_length) {
+    if (auto f = get_fixed(in, c)) return std::move(*f);
     switch (c.type) {
-    case data_type::boolean: {
-        const auto v = in.le<std::uint8_t>(c);
-        if (v > 1) in.fail(c, "BOOLEAN byte " + std::to_string(v) + " is neither 0 nor 1");
-        return v == 1;
-    }
-    case data_type::tinyint: return in.le<std::int8_t>(c);
-    case data_type::smallint: return in.le<std::int16_t>(c);
     case data_type::int_:
     case data_type::date:
     case data_type::time: return in.le<std::int32_t>(c);
     case data_type::bigint: return in.le<std::int64_t>(c);
-    case data_type::float_: return in.le<float>(c);
-    case data_type::double_: return in.le<double>(c);
     case data_type::string:
     case data_type::bytes:
         if (var_length < 0) in.fail(c, "negative length " + std::to_string(var_length));
@@ -350,8 +351,8 @@ field get_indexed(cursor& in, const column& c, std::int32_t var_length) {
         if (c.precision > 3) t.nanos_of_milli = in.le<std::int32_t>(c);
         return t;
     }
+    default: return std::monostate{};
     }
-    return std::monostate{};
 }
 
 }  // namespace

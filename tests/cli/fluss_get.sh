@@ -13,15 +13,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # s3rver on an ephemeral port; it exits when fd 3 (its stdin) closes.
-mkfifo "$work/s3in"
-node --openssl-legacy-provider "$src/tests/node/start-s3rver.js" "$work/s3data" --bucket cli <"$work/s3in" >"$work/s3port" 2>"$work/s3err" &
-s3pid=$!
-exec 3>"$work/s3in"
-for _ in $(seq 100); do grep -q '^PORT ' "$work/s3port" 2>/dev/null && break; sleep 0.1; done
-port="$(sed -n 's/^PORT //p' "$work/s3port")"
-[ -n "$port" ] || fail "s3rver did not start: $(cat "$work/s3err")"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-endpoint="http://127.0.0.1:$port"
+. "$src/scripts/lib/s3rver.sh"
+start_s3rver "$work" cli "$src" || fail "s3rver did not start"
 
 # Objects: made locally, uploaded with fluss-get's own library through a file:// → s3 round trip
 # is not what we test here, so upload with curl's SigV4 (a second, independent client).

@@ -106,15 +106,9 @@ echo "$err" | grep -q "truncated tail" || fail "truncated tail error unclear: $e
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
 
 # 6. From a real s3rver; then a missing segment object names its key, code and status.
-mkfifo "$work/s3in"
-node --openssl-legacy-provider "$src/tests/node/start-s3rver.js" "$work/s3data" --bucket lake <"$work/s3in" >"$work/s3port" 2>"$work/s3err" &
-pids+=($!)
-exec 3>"$work/s3in"
-for _ in $(seq 100); do grep -q '^PORT ' "$work/s3port" 2>/dev/null && break; sleep 0.1; done
-port="$(sed -n 's/^PORT //p' "$work/s3port")"
-[ -n "$port" ] || fail "s3rver did not start: $(cat "$work/s3err")"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-endpoint="http://127.0.0.1:$port"
+. "$src/scripts/lib/s3rver.sh"
+start_s3rver "$work" lake "$src" || fail "s3rver did not start"
+pids+=("$s3pid")
 s3tablet="$("$gen" --out s3://lake/warehouse --endpoint "$endpoint" --segments 3 --segment-size 300K --keys 2000 --seed 11 \
   --expected-kv "$work/expected3.kv" | tail -n1)"
 [[ "$s3tablet" == "s3://lake/warehouse/log/fluss/orders-1001/0" ]] || fail "unexpected tablet URI '$s3tablet'"

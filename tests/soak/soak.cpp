@@ -55,10 +55,7 @@ int main(int argc, char** argv) {
     try {
         for (int i = 1; i < argc; ++i) {
             const std::string f = argv[i];
-            auto value = [&]() -> std::string {
-                if (i + 1 >= argc) throw examples::usage_error(f + " needs a value");
-                return argv[++i];
-            };
+            auto value = [&] { return examples::next_value(argc, argv, i); };
             if (f == "--streams") streams = static_cast<int>(examples::parse_count(f, value()));
             else if (f == "--segments") per_stream = static_cast<int>(examples::parse_count(f, value()));
             else if (f == "--size") size = examples::parse_size(f, value());
