@@ -132,7 +132,7 @@ echo "$err" | grep -q "${victim#warehouse/}" || fail "error does not name the ke
 echo "$err" | grep -q "HTTP 404 NoSuchKey" || fail "error lacks status and code: $err"
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a missing segment"
 
-# 7. SIGINT while every download is stalled (a server that accepts and never answers):
+# 7. SIGINT / SIGTERM while every download is stalled (a server that accepts and never answers):
 #    exit 130 within a second, temp dir removed.
 node -e "require('net').createServer(() => {}).listen(0, '127.0.0.1', function () { console.log('PORT ' + this.address().port) })" \
   >"$work/holeport" &
@@ -141,21 +141,25 @@ for _ in $(seq 100); do grep -q '^PORT ' "$work/holeport" 2>/dev/null && break; 
 hole="$(sed -n 's/^PORT //p' "$work/holeport")"
 [ -n "$hole" ] || fail "black-hole server did not start"
 manifest="$(find "$work/remote2" -name '*.manifest' | head -n1)"
-"$replay" --remote-log-dir "s3://lake/${tablet2#file://$work/remote2/}" --endpoint "http://127.0.0.1:$hole" \
-  --manifest "file://$manifest" --schema "$schema" --primary-key id --log-format indexed --temp-dir "$work/tmp" \
-  --no-progress >/dev/null 2>"$work/interrupted.err" &
-rp=$!
-# Wait until the replay has made its temp dir (its downloads are then under way), then interrupt.
-for _ in $(seq 100); do [ -n "$(ls -A "$work/tmp")" ] && break; sleep 0.05; done
-[ -n "$(ls -A "$work/tmp")" ] || fail "replay never started downloading"
-t0="$(date +%s%N)"
-kill -INT "$rp"
-set +e
-wait "$rp"
-rc=$?
-set -e
-t1="$(date +%s%N)"
-[ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, want 130 ($(cat "$work/interrupted.err"))"
-[ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "SIGINT took $(((t1 - t0) / 1000000)) ms, want < 1000"
-[ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after SIGINT: $(ls "$work/tmp")"
+# Both signals: SIGINT → 130, SIGTERM → 143.
+for sig in INT TERM; do
+  want=$([ "$sig" = INT ] && echo 130 || echo 143)
+  "$replay" --remote-log-dir "s3://lake/${tablet2#file://$work/remote2/}" --endpoint "http://127.0.0.1:$hole" \
+    --manifest "file://$manifest" --schema "$schema" --primary-key id --log-format indexed --temp-dir "$work/tmp" \
+    --no-progress >/dev/null 2>"$work/interrupted.err" &
+  rp=$!
+  # Wait until the replay has made its temp dir (its downloads are then under way), then signal it.
+  for _ in $(seq 100); do [ -n "$(ls -A "$work/tmp")" ] && break; sleep 0.05; done
+  [ -n "$(ls -A "$work/tmp")" ] || fail "replay never started downloading"
+  t0="$(date +%s%N)"
+  kill -"$sig" "$rp"
+  set +e
+  wait "$rp"
+  rc=$?
+  set -e
+  t1="$(date +%s%N)"
+  [ "$rc" -eq "$want" ] || fail "SIG$sig: exit $rc, want $want ($(cat "$work/interrupted.err"))"
+  [ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "SIG$sig took $(((t1 - t0) / 1000000)) ms, want < 1000"
+  [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after SIG$sig: $(ls "$work/tmp")"
+done
 echo "replay CLI: all checks passed"
