@@ -46,8 +46,8 @@ set +e
 err="$("$get" --endpoint "$endpoint" -o "$work/o4" s3://cli/log/nope.log 2>&1 >/dev/null)"; rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "missing key: exit $rc, want 1"
-echo "$err" | grep -q 'log/nope.log' || fail "error line lacks the key: $err"
-echo "$err" | grep -q 'HTTP 404 NoSuchKey' || fail "error line lacks status and code: $err"
+grep -q 'log/nope.log' <<<"$err" || fail "error line lacks the key: $err"
+grep -q 'HTTP 404 NoSuchKey' <<<"$err" || fail "error line lacks status and code: $err"
 [ -z "$(find "$work/o4" -type f 2>/dev/null)" ] || fail "files left after a failed download"
 
 # 5. Wrong secret: exit 1, SignatureDoesNotMatch, and the secret never printed.
@@ -55,8 +55,8 @@ set +e
 err="$(AWS_SECRET_ACCESS_KEY=wrong-secret-value "$get" --endpoint "$endpoint" -o "$work/o5" s3://cli/log/t-1/0/small-1.log 2>&1)"; rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "wrong secret: exit $rc"
-echo "$err" | grep -q 'HTTP 403 SignatureDoesNotMatch' || fail "no SignatureDoesNotMatch: $err"
-if echo "$err" | grep -q 'wrong-secret-value'; then fail "the secret reached the output"; fi
+grep -q 'HTTP 403 SignatureDoesNotMatch' <<<"$err" || fail "no SignatureDoesNotMatch: $err"
+if grep -q 'wrong-secret-value' <<<"$err"; then fail "the secret reached the output"; fi
 
 # 6. Usage errors: exit 2.
 set +e

@@ -72,9 +72,9 @@ rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "corrupt segment: exit $rc, want 1 ($err)"
 id="$(basename "$(dirname "$seg")")"
-echo "$err" | grep -q "$id" || fail "error does not name segment $id: $err"
-echo "$err" | grep -qi "crc" || fail "error does not say CRC: $err"
-echo "$err" | grep -q "file offset" || fail "error does not give the file offset: $err"
+grep -q "$id" <<<"$err" || fail "error does not name segment $id: $err"
+grep -qi "crc" <<<"$err" || fail "error does not say CRC: $err"
+grep -q "file offset" <<<"$err" || fail "error does not give the file offset: $err"
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
 
 # 5b. A bad magic byte, and a truncated tail (the manifest updated to the shorter size, so
@@ -90,7 +90,7 @@ seg4="$(find "$work/remote4" -name '00000000000000000000.log')"
 printf '\x07' | dd of="$seg4" bs=1 seek=12 conv=notrunc status=none
 run_bad "$t4"
 [ "$rc" -eq 1 ] || fail "bad magic: exit $rc, want 1 ($err)"
-echo "$err" | grep -q "$(basename "$(dirname "$seg4")"): file offset 0, log offset 0: unknown batch magic 7" \
+grep -q "$(basename "$(dirname "$seg4")"): file offset 0, log offset 0: unknown batch magic 7" <<<"$err" \
   || fail "bad magic error unclear: $err"
 t5="$("$gen" --out "file://$work/remote5" --segments 2 --segment-size 50K --keys 300 --seed 4 | tail -n1)"
 seg5="$(find "$work/remote5" -name '*.log' | sort | tail -n1)"
@@ -101,8 +101,8 @@ sed -i "s/\"size_in_bytes\":$old\b/\"size_in_bytes\":$((old - 5))/" "$manifest5"
 grep -q "\"size_in_bytes\":$((old - 5))" "$manifest5" || fail "could not rewrite the manifest size"
 run_bad "$t5"
 [ "$rc" -eq 1 ] || fail "truncated tail: exit $rc, want 1 ($err)"
-echo "$err" | grep -q "$(basename "$(dirname "$seg5")")" || fail "truncated tail error lacks the segment: $err"
-echo "$err" | grep -q "truncated tail" || fail "truncated tail error unclear: $err"
+grep -q "$(basename "$(dirname "$seg5")")" <<<"$err" || fail "truncated tail error lacks the segment: $err"
+grep -q "truncated tail" <<<"$err" || fail "truncated tail error unclear: $err"
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a failure"
 
 # 6. From a real s3rver; then a missing segment object names its key, code and status.
@@ -128,8 +128,8 @@ err="$("$replay" --remote-log-dir "$s3tablet" --endpoint "$endpoint" --schema "$
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "missing segment: exit $rc, want 1 ($err)"
-echo "$err" | grep -q "${victim#warehouse/}" || fail "error does not name the key $victim: $err"
-echo "$err" | grep -q "HTTP 404 NoSuchKey" || fail "error lacks status and code: $err"
+grep -q "${victim#warehouse/}" <<<"$err" || fail "error does not name the key $victim: $err"
+grep -q "HTTP 404 NoSuchKey" <<<"$err" || fail "error lacks status and code: $err"
 [ -z "$(ls -A "$work/tmp")" ] || fail "temp dir left behind after a missing segment"
 
 # 7. SIGINT / SIGTERM while every download is stalled (a server that accepts and never answers):

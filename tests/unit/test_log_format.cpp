@@ -67,6 +67,8 @@ log_error caught(F f) {
     return log_error(log_error::kind::bad_batch, "", -1, -1, "none");
 }
 
+// Views into `file`: it must outlive the result (hence no temporaries).
+std::vector<batch_view> all_batches(std::string&& file, batch_reader_options o = {}) = delete;
 std::vector<batch_view> all_batches(const std::string& file, batch_reader_options o = {}) {
     std::vector<batch_view> out;
     batch_reader r(bytes_of(file), seg_id, o);
@@ -100,7 +102,8 @@ TEST(fmt_crc32c, check_value_chaining_and_both_implementations_agree) {
 TEST(fmt_batch, spec_vectors_parse_byte_exact) {
     ASSERT_EQ(batch1.size(), 72u);
     ASSERT_EQ(batch2.size(), 119u);
-    const auto bs = all_batches(batch1 + batch2);
+    const std::string file = batch1 + batch2;
+    const auto bs = all_batches(file);
     ASSERT_EQ(bs.size(), 2u);
     const auto& h1 = bs[0].header;
     EXPECT_EQ(h1.base_offset, 0);
@@ -194,13 +197,15 @@ TEST(fmt_batch, magic_1_and_2_layouts_round_trip) {
     b.add_record(change_type::insert, row_1_100_ab);
     batch_reader_options wrong;
     wrong.magic1 = magic1_layout::leader_epoch;
-    EXPECT_THROW(all_batches(b.build(), wrong), log_error);
+    const auto built = b.build();
+    EXPECT_THROW(all_batches(built, wrong), log_error);
 }
 
 TEST(fmt_batch, empty_batch_takes_one_offset) {
     batch_builder b;
     b.base_offset = 9;
-    const auto bs = all_batches(b.build());
+    const auto built = b.build();
+    const auto bs = all_batches(built);
     ASSERT_EQ(bs.size(), 1u);
     EXPECT_EQ(bs[0].header.record_count, 0);
     EXPECT_EQ(bs[0].header.next_offset(), 10);
@@ -211,12 +216,14 @@ TEST(fmt_batch, empty_batch_takes_one_offset) {
 TEST(fmt_batch, corrupt_input_is_named_by_segment_file_offset_and_log_offset) {
     const std::string file = batch1 + batch2;
     // A truncated tail of 5 bytes after a good batch.
-    auto e = caught([&] { all_batches(batch1 + batch2.substr(0, 5)); });
+    const std::string short_tail = batch1 + batch2.substr(0, 5);
+    auto e = caught([&] { all_batches(short_tail); });
     EXPECT_EQ(e.what_kind(), log_error::kind::truncated);
     EXPECT_EQ(e.file_offset(), 72);
     EXPECT_NE(std::string(e.what()).find("segment " + seg_id + ": file offset 72"), std::string::npos) << e.what();
     // A batch running past the end.
-    e = caught([&] { all_batches(file.substr(0, file.size() - 1)); });
+    const std::string cut = file.substr(0, file.size() - 1);
+    e = caught([&] { all_batches(cut); });
     EXPECT_EQ(e.what_kind(), log_error::kind::truncated);
     EXPECT_EQ(e.log_offset(), 1);
     // One flipped bit in the records.
@@ -244,7 +251,8 @@ TEST(fmt_batch, record_framing_errors) {
     batch_builder b;
     b.base_offset = 5;
     b.add_record(static_cast<change_type>(9), row_1_100_ab);
-    auto bs = all_batches(b.build());
+    const auto built = b.build();
+    auto bs = all_batches(built);
     auto e = caught([&] {
         record_reader rr(bs[0], seg_id);
         while (rr.next()) {
@@ -258,7 +266,8 @@ TEST(fmt_batch, record_framing_errors) {
     raw.base_offset = 0;
     std::string rec = unhex("64 00 00 00 01") + row_1_100_ab;  // length 100 > what follows
     raw.set_raw_records(rec, 1);
-    bs = all_batches(raw.build());
+    const auto raw_built = raw.build();
+    bs = all_batches(raw_built);
     e = caught([&] {
         record_reader rr(bs[0], seg_id);
         while (rr.next()) {
@@ -271,7 +280,8 @@ TEST(fmt_batch, record_framing_errors) {
     auto one_record = two.build();
     batch_builder claims;
     claims.set_raw_records(str(all_batches(one_record)[0].records), 2);
-    bs = all_batches(claims.build());
+    const auto claims_built = claims.build();
+    bs = all_batches(claims_built);
     e = caught([&] {
         record_reader rr(bs[0], seg_id);
         while (rr.next()) {
@@ -319,7 +329,8 @@ TEST(fmt_mapped_file, maps_real_and_empty_files) {
     EXPECT_EQ(str(m.bytes()), batch1 + batch2);
     mapped_file e(dir.path() / "empty.log");
     EXPECT_TRUE(e.bytes().empty());
-    EXPECT_FALSE(all_batches("").size());
+    const std::string empty_file;
+    EXPECT_FALSE(all_batches(empty_file).size());
     try {
         mapped_file missing(dir.path() / "nope.log");
         ADD_FAILURE();
