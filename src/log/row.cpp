@@ -413,10 +413,19 @@ std::string key_of(const schema& s, std::span<const std::byte> row_bytes, row_fo
         return -1;
     };
     std::size_t pos = null_bytes;
+    // Only canonical varints are copied as they are: one that decode_row
+    // accepts but that is not the shortest form, or whose last byte carries
+    // bits beyond the type's width, goes the slow way, so the key is the
+    // canonical encoding of the decoded value, as Fluss's key encoder makes it.
     auto skip_varint = [&](int max_bytes) -> bool {
         for (int i = 0; i < max_bytes; ++i) {
             if (pos >= size) return false;
-            if ((b[pos++] & 0x80) == 0) return true;
+            const std::uint8_t byte = b[pos++];
+            if ((byte & 0x80) == 0) {
+                if (i > 0 && byte == 0) return false;                          // a trailing zero group
+                if (i == max_bytes - 1 && (byte >> (max_bytes == 5 ? 4 : 1)) != 0) return false;  // beyond 32 / 64 bits
+                return true;
+            }
         }
         return false;
     };

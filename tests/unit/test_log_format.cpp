@@ -363,6 +363,25 @@ TEST(fmt_rows, compacted_varints_and_strings) {
     EXPECT_EQ(encode_key(strkey, {std::string("ab"), std::int32_t{0}}), unhex("02 61 62"));
 }
 
+// Found by fuzz_row (tests/fuzz/corpus/row/crash-noncanonical-varint-key): a
+// CompactedRow key written with a varint that decodes but is not canonical
+// (a trailing zero group, bits beyond the type's width) gave a key of its raw
+// bytes, so the same key value could land under two KV keys. The key must be
+// the canonical encoding of the decoded value, as Fluss's key encoder makes it.
+TEST(fmt_rows, key_of_non_canonical_varints_is_the_canonical_key) {
+    const auto s = schema::parse("a INT, b BIGINT, c STRING", "a,b,c");
+    const std::string canonical = unhex("00 01 ac 02 02 61 62");
+    for (const std::string& bytes : {unhex("00 81 00 ac 02 02 61 62"),                      // INT 1 as 81 00
+                                     unhex("00 01 ac 82 80 00 02 61 62"),                   // BIGINT 300 overlong
+                                     unhex("00 01 ac 02 82 00 61 62"),                      // length 2 as 82 00
+                                     unhex("00 81 80 80 80 10 ac 02 02 61 62")}) {          // INT with bit 32 set
+        const auto decoded = decode_row(s, bytes_of(bytes), row_format::compacted);
+        EXPECT_EQ(encode_row(s, decoded, row_format::compacted), canonical);
+        EXPECT_EQ(key_of(s, bytes_of(bytes), row_format::compacted), encode_key(s, decoded));
+        EXPECT_EQ(key_of(s, bytes_of(bytes), row_format::compacted), key_of(s, bytes_of(canonical), row_format::compacted));
+    }
+}
+
 TEST(fmt_rows, every_type_round_trips_in_both_formats) {
     const auto s = schema::parse(
         "b BOOLEAN, t TINYINT, sm SMALLINT, i INT NOT NULL, bi BIGINT, f FLOAT, d DOUBLE, st STRING, by BYTES, "
