@@ -229,6 +229,14 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             co_await t.async_wait(use_tuple);
             f.reset();
         }
+        if (f && f->what == fault::kind::raw) {
+            co_await asio::async_write(sock, asio::buffer(f->raw), use_tuple);
+            finished = true;
+            boost::system::error_code ig;
+            sock.shutdown(tcp::socket::shutdown_both, ig);
+            sock.close(ig);
+            co_return;
+        }
         if (f && f->what == fault::kind::status) {
             std::string x = req.method() == http::verb::head ? "" : xml_error(f->status, f->s3_code, key);
             std::string out = header_block(f->status, x.size(), {"Content-Type: application/xml"}) + x;

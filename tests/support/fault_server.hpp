@@ -26,6 +26,7 @@ struct fault {
         wrong_content_range,  ///< answer a ranged GET with Content-Range shifted by one
         delay_first_byte,     ///< wait `delay` before the header, then answer normally
         hold,                 ///< wait until release_held() before the header, then answer normally
+        raw,                  ///< send `raw` as the whole response, byte for byte, then close (fuzzing)
     };
     kind what = kind::status;
     std::string key;  ///< applies to requests for this key only; empty: any request
@@ -33,6 +34,7 @@ struct fault {
     std::string s3_code = "SlowDown";
     std::size_t bytes = 0;
     std::chrono::milliseconds delay{0};
+    std::string raw;  ///< the response bytes of a `raw` fault
 };
 
 struct recorded_request {

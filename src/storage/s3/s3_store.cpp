@@ -7,6 +7,7 @@
 #include "storage/s3/xml.hpp"
 
 #include <boost/asio/ssl/error.hpp>
+#include <openssl/ssl.h>
 
 #include <chrono>
 
@@ -129,6 +130,12 @@ asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_p
 }  // namespace s3
 
 s3_store::s3_store(executor_type ex, s3_options opts) {
+    // OpenSSL initialises itself on first use. Do it here, on the thread that
+    // builds the store, rather than lazily on an I/O thread in the middle of a
+    // request: that first init loads the config file, and OpenSSL 3.0 keeps
+    // the error state it made there for the thread's lifetime (LeakSanitizer
+    // reports it once that I/O thread has exited; found by fuzz_http_response).
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
     auto cfg = s3::resolve_config(opts, s3::process_env());
     impl_ = std::make_shared<impl>(std::move(ex), std::move(opts), std::move(cfg));
     detail::logger().debug("s3 store {}://{}:{} bucket {} region {} ({} style, credentials: {})",
