@@ -194,7 +194,11 @@ struct program {
         std::vector<log::listed_object> listing;
         for (const auto& e : entries) listing.push_back({e.key, e.last_modified});
         const auto candidates = log::newest_manifest_keys(listing);
-        if (candidates.empty()) throw failure("no manifest under " + store->describe() + "/" + prefix);
+        if (candidates.empty()) {
+            std::string root = store->describe();
+            if (!root.ends_with('/')) root += '/';
+            throw failure("no manifest under " + root + prefix);
+        }
         // Among manifests written in the same instant, the one reaching furthest.
         std::optional<log::remote_log_manifest> best;
         for (const auto& key : candidates) {

@@ -1,11 +1,12 @@
 # Sourced by scripts and CLI tests: start @20minutes/s3rver on 127.0.0.1.
-#   start_s3rver WORK_DIR BUCKET SOURCE_ROOT
+#   start_s3rver WORK_DIR BUCKET SOURCE_ROOT [--key FILE --cert FILE]
 # Sets s3pid and endpoint, exports S3RVER credentials. The server stops when
 # fd 3 (its stdin) is closed: `exec 3>&-` in the caller's cleanup.
 start_s3rver() {
   local work="$1" bucket="$2" root="$3" port
+  shift 3
   mkfifo "$work/s3in"
-  node --openssl-legacy-provider "$root/tests/node/start-s3rver.js" "$work/s3data" --bucket "$bucket" \
+  node --openssl-legacy-provider "$root/tests/node/start-s3rver.js" "$work/s3data" --bucket "$bucket" "$@" \
     <"$work/s3in" >"$work/s3port" 2>"$work/s3err" &
   s3pid=$!
   exec 3>"$work/s3in"
