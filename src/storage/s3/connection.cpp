@@ -2,13 +2,13 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace fluss_fetch::storage::s3 {
 
@@ -95,8 +95,18 @@ asio::awaitable<boost::system::error_code> connect(connection& c, const store_co
             diag.message = "cannot set TLS server name '" + cfg.connect_host + "'";
             co_return make_error_code(errc::tls_error);
         }
-        if (ssl->native_handle() && SSL_CTX_get_verify_mode(ssl->native_handle()) != SSL_VERIFY_NONE)
-            c.tls->set_verify_callback(asio::ssl::host_name_verification(cfg.connect_host));
+        // The name (or IP address) the certificate must carry: OpenSSL checks it
+        // while verifying the chain, so a mismatch is reported as such
+        // ("hostname mismatch", "IP address mismatch"), not as an unspecified failure.
+        if (ssl->native_handle() && SSL_CTX_get_verify_mode(ssl->native_handle()) != SSL_VERIFY_NONE) {
+            X509_VERIFY_PARAM* param = SSL_get0_param(native);
+            const int ok = ip_ec ? SSL_set1_host(native, cfg.connect_host.c_str())
+                                 : X509_VERIFY_PARAM_set1_ip_asc(param, cfg.connect_host.c_str());
+            if (ok != 1) {
+                diag.message = "cannot set the TLS name to verify to '" + cfg.connect_host + "'";
+                co_return make_error_code(errc::tls_error);
+            }
+        }
         beast::get_lowest_layer(*c.tls).expires_after(timeout);
         auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
         if (hec) {
