@@ -181,6 +181,30 @@ TEST_F(faults, forbidden_is_not_retried) {
     expect_nothing_left();
 }
 
+// Expired temporary credentials and a skewed clock cannot get better by
+// retrying with the same credentials: one request, the S3 code named.
+TEST_F(faults, expired_credentials_and_skewed_clock_are_not_retried) {
+    struct expectation {
+        unsigned status;
+        const char* code;
+        errc want;
+    };
+    for (const auto& e : {expectation{400, "ExpiredToken", errc::expired_token},
+                          expectation{403, "ExpiredToken", errc::expired_token},
+                          expectation{403, "RequestTimeTooSkewed", errc::request_time_skewed}}) {
+        const std::size_t before = server.requests_for(key);
+        server.add_fault({fault::kind::status, key, e.status, e.code});
+        auto r = download(fast_retries());
+        EXPECT_EQ(r.ec, make_error_code(e.want)) << e.code;
+        EXPECT_FALSE(is_retryable(r.ec)) << e.code;
+        EXPECT_EQ(r.diag.http_status, e.status);
+        EXPECT_EQ(r.diag.s3_code, e.code);
+        EXPECT_NE(r.diag.to_string(r.ec).find(e.code), std::string::npos) << r.diag.to_string(r.ec);
+        EXPECT_EQ(server.requests_for(key) - before, 1u) << e.code;
+        expect_nothing_left();
+    }
+}
+
 TEST_F(faults, concurrent_requests_never_exceed_the_pool_and_reach_it) {
     // 6 parts, each answered after a delay, through 3 workers on 2 threads.
     for (int i = 0; i < 6; ++i)
