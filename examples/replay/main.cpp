@@ -219,10 +219,16 @@ struct program {
         log::batch_reader_options ro;
         ro.magic1 = a.magic1;
         log::segment_batches batches(file.bytes(), s.segment_id, r, ro);
+        constexpr std::size_t drop_every = 8 << 20;  // resident memory stays ~8 MiB + readahead per segment
+        std::size_t kept_from = 0;
         while (auto b = batches.next()) {
             if (stop_decoding) return;
             log::apply_batch(schema, a.format, *b, s.segment_id, state, stats.apply);
             stats.next_offset = b->header.next_offset();
+            if (b->file_offset - kept_from >= drop_every) {
+                file.drop_before(b->file_offset);
+                kept_from = b->file_offset;
+            }
         }
     }
 

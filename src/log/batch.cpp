@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -237,6 +238,14 @@ mapped_file::mapped_file(const std::filesystem::path& path) {
         data_ = p;
     }
     ::close(fd);  // the mapping keeps the file
+}
+
+void mapped_file::drop_before(std::size_t offset) noexcept {
+    static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t end = std::min(offset, size_) / page * page;
+    if (!data_ || end <= dropped_) return;
+    ::madvise(static_cast<char*>(data_) + dropped_, end - dropped_, MADV_DONTNEED);
+    dropped_ = end;
 }
 
 mapped_file::~mapped_file() {

@@ -339,6 +339,25 @@ TEST(fmt_mapped_file, maps_real_and_empty_files) {
     }
 }
 
+// Dropped pages leave the resident set, not the mapping: the bytes read the
+// same afterwards (they refault from the file), and any offset is safe.
+TEST(fmt_mapped_file, dropped_pages_read_back_the_same) {
+    fluss_fetch::test::temp_dir dir("mapped-drop");
+    std::string content;
+    for (int i = 0; i < 64; ++i) content += batch1 + batch2;  // 12 KiB: a few pages
+    content.resize(3 * 4096 + 100, 'x');
+    fluss_fetch::test::write_file(dir.path() / "seg.log", content);
+    mapped_file m(dir.path() / "seg.log");
+    ASSERT_EQ(str(m.bytes()), content);
+    m.drop_before(4096 + 17);         // the first page
+    EXPECT_EQ(str(m.bytes()), content);
+    m.drop_before(10);                // below what was dropped: nothing to do
+    m.drop_before(content.size() + (1 << 20));  // past the end: up to the last whole page
+    EXPECT_EQ(str(m.bytes()), content);
+    mapped_file e(dir.path() / "seg.log");
+    e.drop_before(0);
+}
+
 TEST(fmt_rows, spec_indexed_rows_both_ways) {
     EXPECT_EQ(encode_row(spec_schema, {std::int32_t{1}, std::int64_t{100}, std::string("ab")}, row_format::indexed),
               row_1_100_ab);

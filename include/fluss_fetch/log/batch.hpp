@@ -135,10 +135,17 @@ public:
     mapped_file(const mapped_file&) = delete;
     mapped_file& operator=(const mapped_file&) = delete;
     std::span<const std::byte> bytes() const noexcept { return {static_cast<const std::byte*>(data_), size_}; }
+    /// Tell the kernel the bytes before `offset` are done with: their pages
+    /// leave this process's resident set (they stay in the page cache and
+    /// come back if read again). A reader going through a large segment calls
+    /// this as it goes, so resident memory stays flat whatever the segment's
+    /// size. Spans into the dropped range stay valid (they refault).
+    void drop_before(std::size_t offset) noexcept;
 
 private:
     void* data_ = nullptr;
     std::size_t size_ = 0;
+    std::size_t dropped_ = 0;
 };
 
 /// Builds batches in any of the layouts (for fluss-gen and tests).
