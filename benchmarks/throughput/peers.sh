@@ -2,7 +2,9 @@
 # Raw throughput against peers, from nginx on 127.0.0.1 into files in /tmp:
 # fluss-get, curl (single, and -Z --parallel-max 3), rclone (http backend, 3
 # streams, --ignore-checksum) and boto3 download_file (max_concurrency 3).
-# Cases: one 1 GiB object; 64 objects of 16 MiB. Rounds are interleaved.
+# Cases: one 1 GiB object over HTTP and over HTTPS (a made-up CA), into /tmp
+# and (the tools that can) into /dev/null; 64 objects of 16 MiB. Rounds are
+# interleaved.
 # Columns: MB/s median (min–max), user+sys CPU seconds per GiB, peak RSS MiB
 # (all from GNU time). Installs rclone, python3-boto3 and time when missing.
 #   benchmarks/throughput/peers.sh [ROUNDS=5]
@@ -28,26 +30,20 @@ chmod 755 "$work"
 mkdir -p "$work/www/bench/many" "$work/logs" "$work/out"
 head -c $((1024 << 20)) /dev/urandom >"$work/www/bench/object.bin"
 for i in $(seq -w 1 64); do head -c $((16 << 20)) /dev/urandom >"$work/www/bench/many/obj-$i.bin"; done
-port="$(shuf -i 20000-60000 -n 1)"
-cat >"$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  sendfile on; tcp_nopush on; autoindex on;
-  client_body_temp_path $work/logs; proxy_temp_path $work/logs; fastcgi_temp_path $work/logs;
-  uwsgi_temp_path $work/logs; scgi_temp_path $work/logs;
-  server { listen 127.0.0.1:$port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-nginx_pid=$!
-url="http://127.0.0.1:$port"
-for _ in $(seq 50); do curl -sf -o /dev/null -r 0-0 "$url/bench/object.bin" && break; sleep 0.1; done
-curl -sf -o /dev/null -r 0-0 "$url/bench/object.bin" || { echo "nginx did not start" >&2; exit 1; }
+# A made-up CA and a server certificate for 127.0.0.1 (HTTPS case).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 \
+  -subj "/CN=fluss bench CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$work/ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+  -out "$work/server.pem" -days 2 -extfile "$work/ext" 2>/dev/null
+tport="$(shuf -i 20000-60000 -n 1)"
+. "$root/scripts/lib/nginx.sh"
+start_nginx "$work" "server { listen 127.0.0.1:$tport ssl; root $work/www;
+    ssl_certificate $work/server.pem; ssl_certificate_key $work/server.key; }"
+turl="https://127.0.0.1:$tport"
+curl -sf -o /dev/null -r 0-0 "$url/bench/object.bin" || { echo "nginx does not serve the objects" >&2; exit 1; }
+curl -sf --cacert "$work/ca.pem" -o /dev/null -r 0-0 "$turl/bench/object.bin" || { echo "nginx TLS did not start" >&2; exit 1; }
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 RCLONE_CONFIG=/dev/null
 
 cat >"$work/boto.py" <<'PY'
@@ -56,8 +52,15 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], config=Config(s3={"addressing_style": "path"}))
 cfg = TransferConfig(max_concurrency=3)
+class Null:
+    def write(self, b): return len(b)
+    def seek(self, *a): return 0
+    def tell(self): return 0
 for key in sys.argv[3:]:
-    s3.download_file("bench", key, sys.argv[2] + "/" + key.split("/")[-1], Config=cfg)
+    if sys.argv[2] == "/dev/null":
+        s3.download_fileobj("bench", key, Null(), Config=cfg)
+    else:
+        s3.download_file("bench", key, sys.argv[2] + "/" + key.split("/")[-1], Config=cfg)
 PY
 
 single_bytes=$((1024 << 20))
@@ -82,11 +85,12 @@ check_many() {  # label [subdir]
   done
 }
 
-curl_ranges() {  # three ranged parts in parallel, then joined
-  local third=$((single_bytes / 3))
-  curl -Z --parallel-max 3 -sf -r 0-$((third - 1)) -o "$work/out/p1" "$url/bench/object.bin" \
-    --next -sf -r $third-$((2 * third - 1)) -o "$work/out/p2" "$url/bench/object.bin" \
-    --next -sf -r $((2 * third))- -o "$work/out/p3" "$url/bench/object.bin"
+curl_ranges() {  # BASE_URL [curl options]: three ranged parts in parallel, then joined
+  local third=$((single_bytes / 3)) base="$1"
+  shift
+  curl -Z --parallel-max 3 -sf "$@" -r 0-$((third - 1)) -o "$work/out/p1" "$base/bench/object.bin" \
+    --next -sf "$@" -r $third-$((2 * third - 1)) -o "$work/out/p2" "$base/bench/object.bin" \
+    --next -sf "$@" -r $((2 * third))- -o "$work/out/p3" "$base/bench/object.bin"
   cat "$work/out/p1" "$work/out/p2" "$work/out/p3" >"$work/out/object.bin"
 }
 export -f curl_ranges; export work url single_bytes
@@ -99,13 +103,35 @@ for r in $(seq "$rounds"); do
   check_single "fluss-get 3"
   measure s_curl $single_bytes curl -sf -o "$work/out/object.bin" "$url/bench/object.bin"
   check_single curl
-  measure s_curl3 $single_bytes bash -c curl_ranges
+  measure s_curl3 $single_bytes bash -c 'curl_ranges "$0"' "$url"
   check_single "curl -Z"
   measure s_rclone $single_bytes rclone copy --http-url "$url/bench/" :http:object.bin "$work/out" \
     --multi-thread-streams 3 --multi-thread-cutoff 1M --ignore-checksum
   check_single rclone
   measure s_boto $single_bytes /usr/bin/python3 "$work/boto.py" "$url" "$work/out" object.bin
   check_single boto3
+
+  # HTTPS: the same single object through TLS (the made-up CA given to each client).
+  measure t_fg1 $single_bytes "$fluss_get" --endpoint "$turl" --ca-file "$work/ca.pem" --concurrency 1 --part-size 0 \
+    -o "$work/out" s3://bench/object.bin
+  check_single "fluss-get https"
+  measure t_fg3 $single_bytes "$fluss_get" --endpoint "$turl" --ca-file "$work/ca.pem" --concurrency 3 --part-size 64M \
+    -o "$work/out" s3://bench/object.bin
+  check_single "fluss-get 3 https"
+  measure t_curl $single_bytes curl -sf --cacert "$work/ca.pem" -o "$work/out/object.bin" "$turl/bench/object.bin"
+  check_single "curl https"
+  measure t_curl3 $single_bytes bash -c 'curl_ranges "$0" --cacert "$1"' "$turl" "$work/ca.pem"
+  check_single "curl -Z https"
+  measure t_rclone $single_bytes env -u AWS_CA_BUNDLE rclone copy --ca-cert "$work/ca.pem" --http-url "$turl/bench/" \
+    :http:object.bin "$work/out" --multi-thread-streams 3 --multi-thread-cutoff 1M --ignore-checksum
+  check_single "rclone https"
+  measure t_boto $single_bytes env AWS_CA_BUNDLE="$work/ca.pem" /usr/bin/python3 "$work/boto.py" "$turl" "$work/out" object.bin
+  check_single "boto3 https"
+
+  # /dev/null: the tools that can write there (fluss-get writes files only: temp + rename).
+  measure n_curl $single_bytes curl -sf -o /dev/null "$url/bench/object.bin"
+  measure n_rclone $single_bytes bash -c 'rclone cat --http-url "$0/bench/" :http:object.bin >/dev/null' "$url"
+  measure n_boto $single_bytes /usr/bin/python3 "$work/boto.py" "$url" /dev/null object.bin
 
   measure m_fg $many_bytes "$fluss_get" --endpoint "$url" --concurrency 3 --part-size 64M -o "$work/out" "${many_uris[@]}"
   check_many fluss-get many/
@@ -134,6 +160,25 @@ row '`curl -o`' s_curl
 row '`curl -Z --parallel-max 3`, 3 ranges, then joined' s_curl3
 row '`rclone copy` (http, 3 streams)' s_rclone
 row 'boto3 `download_file` (max_concurrency 3)' s_boto
+echo
+echo "### One 1 GiB object over HTTPS (nginx, a made-up CA)"
+echo
+echo "| client | MB/s median (min–max) | CPU s per GiB | peak RSS MiB |"
+echo "|---|---|---|---|"
+row '`fluss-get --concurrency 1 --part-size 0`' t_fg1
+row '`fluss-get --concurrency 3 --part-size 64M`' t_fg3
+row '`curl -o`' t_curl
+row '`curl -Z --parallel-max 3`, 3 ranges, then joined' t_curl3
+row '`rclone copy` (http, 3 streams)' t_rclone
+row 'boto3 `download_file` (max_concurrency 3)' t_boto
+echo
+echo "### One 1 GiB object into /dev/null (HTTP; fluss-get cannot write there)"
+echo
+echo "| client | MB/s median (min–max) | CPU s per GiB | peak RSS MiB |"
+echo "|---|---|---|---|"
+row '`curl -o /dev/null`' n_curl
+row '`rclone cat` > /dev/null' n_rclone
+row 'boto3 `download_fileobj` into a null writer' n_boto
 echo
 echo "### 64 objects of 16 MiB"
 echo
