@@ -124,8 +124,10 @@ private:
             for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
                 std::error_code sec;
                 if (!it->is_regular_file(sec)) continue;
-                const auto size = it->file_size(sec);  // a file can vanish between listing and stat
-                if (!sec) total += size;
+                // A file can vanish between listing and stat; then the size is
+                // uintmax_t(-1), which once turned a peak into 2^64 bytes.
+                const auto size = it->file_size(sec);
+                if (!sec && size != static_cast<std::uintmax_t>(-1)) total += size;
             }
             peak_ = std::max(peak_, total);
             std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a sampling period, not a synchronisation
