@@ -6,33 +6,20 @@
 #include <fluss_fetch/log/batch.hpp>
 #include <fluss_fetch/log/row.hpp>
 
+#include "support/hex.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 using namespace fluss_fetch::log;
 namespace fs = std::filesystem;
+using fluss_fetch::test::unhex;
 
 namespace {
 void write(const fs::path& dir, const std::string& name, char first, const std::string& bytes) {
     fs::create_directories(dir);
     std::ofstream(dir / ("seed-" + name), std::ios::binary) << first << bytes;
-}
-
-std::string unhex(std::string_view text) {
-    std::string out;
-    int nibble = -1;
-    for (char c : text) {
-        const int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-        if (v < 0) continue;
-        if (nibble < 0) {
-            nibble = v;
-        } else {
-            out += static_cast<char>(nibble * 16 + v);
-            nibble = -1;
-        }
-    }
-    return out;
 }
 }  // namespace
 

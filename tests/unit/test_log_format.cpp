@@ -6,6 +6,7 @@
 #include <fluss_fetch/log/kv.hpp>
 #include <fluss_fetch/log/row.hpp>
 
+#include "support/hex.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -14,24 +15,9 @@
 #include <sstream>
 
 using namespace fluss_fetch::log;
+using fluss_fetch::test::unhex;
 
 namespace {
-
-std::string unhex(std::string_view text) {
-    std::string out;
-    int nibble = -1;
-    for (char c : text) {
-        int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-        if (v < 0) continue;
-        if (nibble < 0) {
-            nibble = v;
-        } else {
-            out += static_cast<char>(nibble * 16 + v);
-            nibble = -1;
-        }
-    }
-    return out;
-}
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 std::string str(std::span<const std::byte> b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
@@ -75,7 +61,6 @@ std::vector<batch_view> all_batches(const std::string& file, batch_reader_option
     while (auto b = r.next()) out.push_back(*b);
     return out;
 }
-
 }  // namespace
 
 TEST(fmt_crc32c, check_value_chaining_and_both_implementations_agree) {
