@@ -7,22 +7,7 @@
 # requires: examples
 set -euo pipefail
 [ -n "${TRACE:-}" ] && set -x
-build="${FLUSS_FETCH_BUILD_DIR:?}"
-src="${FLUSS_FETCH_SOURCE_DIR:?}"
-gen="$build/examples/gen/fluss-gen"
-replay="$build/examples/replay/fluss-replay"
-work="$(mktemp -d /tmp/fluss-bad-input-XXXXXX)"
-pids=()
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-schema="id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, ratio FLOAT, payload BYTES, day DATE, at TIME, ts TIMESTAMP(6)"
-mkdir -p "$work/tmp"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" bad-input
 
 # expect RC PATTERN ARGS...: run fluss-replay; its exit code must be RC, its
 # stderr must match PATTERN (grep -E), and the temp dir must be empty after.

@@ -7,23 +7,8 @@
 # requires: examples
 set -euo pipefail
 [ -n "${TRACE:-}" ] && set -x
-build="${FLUSS_FETCH_BUILD_DIR:?}"
-src="${FLUSS_FETCH_SOURCE_DIR:?}"
-gen="$build/examples/gen/fluss-gen"
-replay="$build/examples/replay/fluss-replay"
-work="$(mktemp -d /tmp/fluss-replay-cli-XXXXXX)"
-pids=()
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-schema="id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, ratio FLOAT, payload BYTES, day DATE, at TIME, ts TIMESTAMP(6)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" replay-cli
 field() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
-mkdir -p "$work/tmp"
 
 # 1. file://, COMPACTED: the replayed state is the generator's.
 tablet="$("$gen" --out "file://$work/remote" --segments 3 --segment-size 200K --keys 3000 --seed 7 \
