@@ -49,6 +49,7 @@ enum class errc : int {
     no_credentials,            ///< no credentials found and anonymous not requested
     bad_credentials_file,      ///< the shared credentials file could not be parsed
     no_remote_segments,        ///< no remote log segment covers the requested offsets
+    offset_gap,                ///< the remote log lacks offsets of the range (a hole between or inside segments)
 
     // Local files.
     file_error = 300,          ///< a local file could not be created/written/renamed

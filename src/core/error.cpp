@@ -41,6 +41,7 @@ public:
         case errc::no_credentials: return "no credentials found";
         case errc::bad_credentials_file: return "malformed credentials file";
         case errc::no_remote_segments: return "no remote log segment covers the requested offsets";
+        case errc::offset_gap: return "offsets missing from the remote log";
         case errc::file_error: return "local file error";
         case errc::object_too_large: return "object larger than the allowed limit";
         }
