@@ -11,6 +11,7 @@
 // failure (one line on stderr), 2 on a usage error, 130/143 when interrupted.
 #include <fluss_fetch/fetch/remote_log_fetcher.hpp>
 #include <fluss_fetch/log/batch.hpp>
+#include <fluss_fetch/log/continuity.hpp>
 #include <fluss_fetch/log/kv.hpp>
 #include <fluss_fetch/log/manifest.hpp>
 #include <fluss_fetch/log/remote_paths.hpp>
@@ -63,6 +64,7 @@ constexpr const char* usage_text =
     "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
     "  --manifest        default: the newest manifest under the tablet's metadata/\n"
     "  --stop-offset     default: the end of the manifest's log; --start-offset default 0\n"
+    "                    (a hole in [start, stop), between or inside segments, fails the replay)\n"
     "  --dump-kv FILE    the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes\n"
     "  --json            print a JSON summary as the last stdout line\n";
 
@@ -159,6 +161,7 @@ struct program {
     log::schema schema;
     log::memory_kv_state state;
     counters stats;
+    std::optional<log::replay_continuity> continuity;  // the decode thread's, once the range is known
     std::unique_ptr<storage::object_store> store;
     std::unique_ptr<fetch::remote_log_fetcher> fetcher;
     std::optional<fetch::segment_stream> stream;
@@ -213,9 +216,8 @@ struct program {
     void decode(const fetch::downloaded_segment& seg) {
         log::mapped_file file(seg.path());
         const auto& s = seg.segment();
-        log::segment_batches::range r{s.logical_start_offset, s.logical_end_offset,
-                                      std::max(seg.read_start_offset(), stats.next_offset.load()),
-                                      seg.read_end_offset()};
+        // Overlapping segments: read from the offset reached, so each offset is applied once.
+        const auto r = continuity->begin_segment(s, seg.key(), seg.read_start_offset(), seg.read_end_offset());
         log::batch_reader_options ro;
         ro.magic1 = a.magic1;
         log::segment_batches batches(file.bytes(), s.segment_id, r, ro);
@@ -223,13 +225,15 @@ struct program {
         std::size_t kept_from = 0;
         while (auto b = batches.next()) {
             if (stop_decoding) return;
+            continuity->on_batch(*b);  // a batch starting past the offset reached: a hole
             log::apply_batch(schema, a.format, *b, s.segment_id, state, stats.apply);
-            stats.next_offset = b->header.next_offset();
+            stats.next_offset = continuity->next_offset();
             if (b->file_offset - kept_from >= drop_every) {
                 file.drop_before(b->file_offset);
                 kept_from = b->file_offset;
             }
         }
+        continuity->end_segment();  // the object ended before the segment's read end: a hole
     }
 
     static asio::awaitable<void> decode_on(program& p, const fetch::downloaded_segment& seg) {
@@ -264,9 +268,20 @@ struct program {
             co_return;
         }
 
+        // Prove continuity before downloading: the relevant segments' logical
+        // ranges must tile [start, stop); a hole is lost data (see log/continuity.hpp).
+        std::vector<log::remote_log_segment> relevant;
+        try {
+            relevant = fetch::select_segments(manifest.segments, a.start_offset, stop);
+            log::check_offset_coverage(relevant, a.start_offset, stop);
+        } catch (const boost::system::system_error& e) {
+            throw failure(e.what());
+        }
+        continuity.emplace(a.start_offset);
+
         fetcher = std::make_unique<fetch::remote_log_fetcher>(ioc.get_executor(), *store, a.fetch);
         try {
-            stream.emplace(fetcher->fetch(u.key, manifest.segments, a.start_offset, stop));
+            stream.emplace(fetcher->fetch(u.key, std::move(relevant), a.start_offset, stop));
         } catch (const boost::system::system_error& e) {
             throw failure(e.what());
         }
@@ -281,6 +296,8 @@ struct program {
             try {
                 co_await asio::co_spawn(decoder.get_executor(), decode_on(*this, *seg), asio::use_awaitable);
             } catch (const log::log_error& e) {
+                throw failure(e.what());
+            } catch (const boost::system::system_error& e) {  // errc::offset_gap
                 throw failure(e.what());
             }
             if (interrupted) break;
