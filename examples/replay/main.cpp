@@ -3,7 +3,7 @@
 //   fluss-replay --remote-log-dir URI --schema "id INT, name STRING" --primary-key id
 //                [--log-format compacted|indexed|arrow] [--manifest URI]
 //                [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]
-//                [--temp-dir DIR] [--endpoint URL] [--region R] [--ca-file FILE]
+//                [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]
 //                [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]
 //
 // Segments come from the fetcher's stream with co_await; each is decoded on a
@@ -58,13 +58,17 @@ constexpr const char* usage_text =
     "usage: fluss-replay --remote-log-dir URI --schema COLUMNS --primary-key COL[,COL...]\n"
     "                    [--log-format compacted|indexed|arrow] [--manifest URI]\n"
     "                    [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]\n"
-    "                    [--temp-dir DIR] [--endpoint URL] [--region R] [--ca-file FILE]\n"
+    "                    [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]\n"
     "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]\n"
     "  --remote-log-dir  a log tablet dir: s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...\n"
     "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
     "  --manifest        default: the newest manifest under the tablet's metadata/\n"
     "  --stop-offset     default: the end of the manifest's log; --start-offset default 0\n"
     "                    (a hole in [start, stop), between or inside segments, fails the replay)\n"
+    "  --temp-dir DIR    where the remote-log-recovery-* download dir goes (default: the system temp dir)\n"
+    "  --no-sweep-temp   keep stale remote-log-recovery-* dirs under the temp dir; by default the ones\n"
+    "                    no live process holds (left by a crash) are removed at start (a dir without\n"
+    "                    a .lock file, as Fluss makes them, only once it is an hour old)\n"
     "  --dump-kv FILE    the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes\n"
     "  --json            print a JSON summary as the last stdout line\n";
 
@@ -86,6 +90,9 @@ struct args {
 
 args parse_args(int argc, char** argv) {
     args a;
+    // A replay killed with SIGKILL leaves its temp dir (lock, partial files)
+    // behind; the next run removes it unless told not to.
+    a.fetch.sweep_stale_temp_dirs = true;
     auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
     for (int i = 1; i < argc; ++i) {
         const std::string f = argv[i];
@@ -104,6 +111,7 @@ args parse_args(int argc, char** argv) {
         else if (f == "--prefetch-num") a.fetch.prefetch_num = static_cast<std::size_t>(parse_count(f, value(i)));
         else if (f == "--download-threads") a.fetch.download_threads = static_cast<std::size_t>(parse_count(f, value(i)));
         else if (f == "--temp-dir") a.fetch.temp_parent = value(i);
+        else if (f == "--no-sweep-temp") a.fetch.sweep_stale_temp_dirs = false;
         else if (f == "--endpoint") a.s3.endpoint = value(i);
         else if (f == "--region") a.s3.region = value(i);
         else if (f == "--ca-file") a.s3.ca_file = value(i);
