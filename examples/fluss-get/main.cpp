@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,7 @@ struct job {
     diagnostics diag;
     error_code ec;
     bool done = false;
+    std::unique_ptr<asio::cancellation_signal> signal;  // set when the download starts
 };
 
 // DIR/relative, refusing anything that would leave DIR.
@@ -110,7 +112,7 @@ struct program {
     asio::strand<asio::io_context::executor_type> strand{asio::make_strand(ioc)};
     std::map<std::string, std::unique_ptr<storage::object_store>> stores;
     std::vector<std::unique_ptr<job>> jobs;
-    std::vector<std::unique_ptr<asio::cancellation_signal>> signals;
+    fetch::download_pool* pool = nullptr;
     std::vector<std::string> failures;
     fetch::transfer_counters counters;
     int interrupted = 0;
@@ -171,36 +173,58 @@ struct program {
         jobs.push_back(std::move(j));
     }
 
-    asio::awaitable<void> run(fetch::download_pool& pool) {
-        co_await plan();
-        std::size_t pending = jobs.size();
-        asio::steady_timer all_done(strand, std::chrono::steady_clock::time_point::max());
-        for (auto& jp : jobs) {
-            job& j = *jp;
-            fetch::download_options opts;
-            opts.part_size = a.part_size;
-            opts.expected_size = j.size;
-            signals.push_back(std::make_unique<asio::cancellation_signal>());
-            fetch::async_download(
-                *j.store, pool, j.key, j.dest, opts, counters, j.diag,
-                asio::bind_cancellation_slot(signals.back()->slot(),
-                                             asio::bind_executor(strand, [&j, &pending, &all_done](
-                                                                             error_code ec, fetch::download_result) {
-                                                 j.ec = ec;
-                                                 j.done = true;
-                                                 if (--pending == 0) all_done.cancel();
-                                             })));
+    // At most `window` downloads at a time (the pool's worker count): a download
+    // holds its temp file open from its start to its end, so starting every
+    // object at once and letting the pool queue the requests would keep one
+    // descriptor per object (2,000 objects: ~2,000 fds, "Too many open files"
+    // under the usual `ulimit -n 1024`). Runs on `strand` only.
+    std::size_t next = 0;     // the first job not started yet
+    std::size_t running = 0;  // started, not completed
+    bool finished = false;    // nothing runs and nothing more will start
+    std::optional<asio::steady_timer> all_done;
+
+    void start_more() {
+        while (!cancelled && running < a.concurrency && next < jobs.size()) start(*jobs[next++]);
+        if (running == 0 && (cancelled || next == jobs.size()) && !finished) {
+            finished = true;
+            if (all_done) all_done->cancel();
         }
-        if (pending > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+
+    void start(job& j) {
+        fetch::download_options opts;
+        opts.part_size = a.part_size;
+        opts.expected_size = j.size;
+        j.signal = std::make_unique<asio::cancellation_signal>();
+        ++running;
+        fetch::async_download(*j.store, *pool, j.key, j.dest, opts, counters, j.diag,
+                              asio::bind_cancellation_slot(
+                                  j.signal->slot(),
+                                  asio::bind_executor(strand, [this, &j](error_code ec, fetch::download_result) {
+                                      j.ec = ec;
+                                      j.done = true;
+                                      --running;
+                                      start_more();
+                                  })));
+    }
+
+    asio::awaitable<void> run(fetch::download_pool& p) {
+        pool = &p;
+        co_await plan();
+        all_done.emplace(strand, std::chrono::steady_clock::time_point::max());
+        start_more();
+        while (!finished) co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
         for (auto& j : jobs)
             if (j->ec && !cancelled) failures.push_back(j->label + ": " + j->diag.to_string(j->ec));
-        co_await pool.async_close(asio::use_awaitable);
+        co_await p.async_close(asio::use_awaitable);
     }
 
     void cancel_all(int sig) {
         interrupted = sig;
         cancelled = true;
-        for (auto& s : signals) s->emit(asio::cancellation_type::terminal);
+        for (auto& j : jobs)
+            if (j->signal && !j->done) j->signal->emit(asio::cancellation_type::terminal);
+        start_more();  // nothing more starts; ends the wait if nothing runs
     }
 };
 
