@@ -26,9 +26,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -89,7 +91,12 @@ struct job {
     storage::object_store* store = nullptr;
     std::string label;  // the URI of the object, for messages
     std::string key;
+    bool is_file = false;
+    std::string rel;  // where under the output dir, as named by the source
     fs::path dest;
+    std::string refusal;  // why it is not downloaded (an error)
+    std::string note;     // why it is skipped (not an error)
+    bool duplicate = false;
     std::optional<std::uint64_t> size;
     diagnostics diag;
     error_code ec;
@@ -97,13 +104,47 @@ struct job {
     std::unique_ptr<asio::cancellation_signal> signal;  // set when the download starts
 };
 
-// DIR/relative, refusing anything that would leave DIR.
-std::optional<fs::path> destination(const fs::path& dir, const std::string& relative) {
-    fs::path rel(relative);
-    if (relative.empty() || rel.is_absolute()) return std::nullopt;
-    for (const auto& part : rel)
-        if (part == ".." || part == ".") return std::nullopt;
-    return dir / rel;
+// S3 keys are strings: 'a//b', 'a/./b', 'a/../b', '/a' and 'a/' are keys of
+// their own, which a file system would take for other paths ('a//b' is the
+// file 'a/b'). Why `rel` cannot be a local file under its own name, "" when
+// it can. Such keys are refused rather than encoded: an encoded name is not a
+// file that anyone reading the remote log layout would look for.
+std::string name_problem(const std::string& rel) {
+    if (rel.empty()) return "it is empty";
+    if (rel.front() == '/') return "it starts with '/'";
+    if (rel.back() == '/') return "it ends with '/'";
+    for (std::size_t start = 0; start <= rel.size();) {
+        auto end = std::min(rel.find('/', start), rel.size());
+        const auto part = std::string_view(rel).substr(start, end - start);
+        if (part.empty()) return "it has an empty path segment ('//')";
+        if (part == ".") return "it has a '.' segment";
+        if (part == "..") return "it has a '..' segment";
+        start = end + 1;
+    }
+    return "";
+}
+
+// The relative path the file system makes of `rel`: empty and '.' segments
+// dropped, '..' removing the segment before it; nullopt when that climbs
+// out of the output dir (or is the dir itself).
+std::optional<std::string> as_local_path(const std::string& rel) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0; start <= rel.size();) {
+        auto end = std::min(rel.find('/', start), rel.size());
+        const auto part = std::string_view(rel).substr(start, end - start);
+        start = end + 1;
+        if (part.empty() || part == ".") continue;
+        if (part == "..") {
+            if (parts.empty()) return std::nullopt;
+            parts.pop_back();
+        } else {
+            parts.push_back(part);
+        }
+    }
+    if (parts.empty()) return std::nullopt;
+    std::string out;
+    for (auto p : parts) (out.empty() ? out : out += '/') += p;
+    return out;
 }
 
 struct program {
@@ -111,7 +152,10 @@ struct program {
     asio::io_context& ioc;
     asio::strand<asio::io_context::executor_type> strand{asio::make_strand(ioc)};
     std::map<std::string, std::unique_ptr<storage::object_store>> stores;
-    std::vector<std::unique_ptr<job>> jobs;
+    std::vector<std::unique_ptr<job>> candidates;  // as listed, before resolve()
+    std::vector<std::unique_ptr<job>> jobs;        // what is downloaded
+    std::vector<std::string> notes;
+    std::size_t reported = 0;                      // failures printed before the downloads
     fetch::download_pool* pool = nullptr;
     std::vector<std::string> failures;
     fetch::transfer_counters counters;
@@ -140,7 +184,7 @@ struct program {
             const bool is_file = u.scheme == storage::object_uri::scheme_kind::file;
             if (!u.is_prefix()) {
                 auto name = is_file ? fs::path(u.key).filename().string() : u.key;
-                add_job(store, text, u.key, name, std::nullopt);
+                add_job(store, is_file, text, u.key, name, std::nullopt);
                 continue;
             }
             diagnostics diag;
@@ -152,25 +196,91 @@ struct program {
             if (entries.empty()) failures.push_back(text + ": no objects under this prefix");
             for (auto& e : entries) {
                 auto rel = is_file ? e.key.substr(u.key.size()) : e.key;
-                add_job(store, storage::object_uri{u.scheme, u.bucket, e.key}.to_string(), e.key, rel, e.size);
+                add_job(store, is_file, storage::object_uri{u.scheme, u.bucket, e.key}.to_string(), e.key, rel,
+                        e.size);
             }
         }
     }
 
-    void add_job(storage::object_store* store, std::string label, std::string key, const std::string& rel,
+    void add_job(storage::object_store* store, bool is_file, std::string label, std::string key, std::string rel,
                  std::optional<std::uint64_t> size) {
-        auto dest = destination(a.out, rel);
-        if (!dest) {
-            failures.push_back(label + ": refusing to write outside " + a.out.string() + " (key '" + rel + "')");
-            return;
-        }
         auto j = std::make_unique<job>();
         j->store = store;
+        j->is_file = is_file;
         j->label = std::move(label);
         j->key = std::move(key);
-        j->dest = *dest;
+        j->rel = std::move(rel);
         j->size = size;
-        jobs.push_back(std::move(j));
+        candidates.push_back(std::move(j));
+    }
+
+    // How messages name an object: its key and URI (a file:// URI is its own key).
+    static std::string describe(const job& j) {
+        return j.is_file ? j.label : "key '" + j.key + "' (" + j.label + ")";
+    }
+    std::string refusing(const job& j) const {
+        return j.is_file ? "refusing it: " : "refusing key '" + j.key + "': ";
+    }
+
+    // Turn the candidates into jobs, before anything is downloaded: one job
+    // per object (the same object named twice is fetched once) and never two
+    // objects for one local file. Refused: a name that is not a plain relative
+    // path (the file system would write it elsewhere, see name_problem), a
+    // file that would have to be another key's folder ('a' next to 'a/b'),
+    // and every object of a file that more than one object would write.
+    // Skipped with a note: zero-byte folder markers ('dir/').
+    void resolve() {
+        std::map<std::string, std::vector<job*>> by_rel;  // plain names only
+        for (auto& c : candidates) {
+            if (!name_problem(c->rel).empty()) continue;
+            auto& v = by_rel[c->rel];
+            bool again = false;
+            for (job* o : v) again = again || (o->store == c->store && o->key == c->key);
+            if (again) c->duplicate = true;
+            else v.push_back(c.get());
+        }
+        for (auto& [rel, v] : by_rel) {
+            if (v.size() > 1)
+                for (job* j : v) {
+                    std::string others;
+                    for (job* o : v)
+                        if (o != j) others += (others.empty() ? "" : ", ") + describe(*o);
+                    j->refusal = refusing(*j) + "it would be written to " + (a.out / rel).string() +
+                                 ", and so would " + others + "; none of them is downloaded";
+                }
+            auto sub = by_rel.lower_bound(rel + "/");
+            if (sub != by_rel.end() && sub->first.starts_with(rel + "/"))
+                for (job* j : v)
+                    if (j->refusal.empty())
+                        j->refusal = refusing(*j) + (a.out / rel).string() + " must be the folder of " +
+                                     describe(*sub->second.front()) + ", it cannot be a file too";
+        }
+        for (auto& c : candidates) {
+            const auto why = name_problem(c->rel);
+            if (why.empty()) continue;
+            if (c->rel.back() == '/' && c->size == 0 && name_problem(c->rel.substr(0, c->rel.size() - 1)).empty()) {
+                c->note = "skipped: a zero-byte folder marker (the key ends with '/'), not a file";
+                continue;
+            }
+            const auto local = as_local_path(c->rel);
+            if (!local) {
+                c->refusal = refusing(*c) + why + ", so its file would be outside " + a.out.string();
+                continue;
+            }
+            c->refusal = refusing(*c) + why + ": S3 tells it apart from '" + *local +
+                         "', a file system does not: it would be written to " + (a.out / *local).string();
+            if (auto same = by_rel.find(*local); same != by_rel.end())
+                c->refusal += ", the file of " + describe(*same->second.front());
+        }
+        for (auto& c : candidates) {
+            if (!c->refusal.empty()) failures.push_back(c->label + ": " + c->refusal);
+            else if (!c->note.empty()) notes.push_back(c->label + ": " + c->note);
+            else if (!c->duplicate) {
+                c->dest = a.out / c->rel;
+                jobs.push_back(std::move(c));
+            }
+        }
+        candidates.clear();
     }
 
     // At most `window` downloads at a time (the pool's worker count): a download
@@ -211,6 +321,11 @@ struct program {
     asio::awaitable<void> run(fetch::download_pool& p) {
         pool = &p;
         co_await plan();
+        resolve();
+        // What was refused is said now, not after the downloads.
+        for (const auto& n : notes) std::cerr << "fluss-get: note: " << n << "\n";
+        for (const auto& f : failures) std::cerr << "fluss-get: failed: " << f << "\n";
+        reported = failures.size();
         all_done.emplace(strand, std::chrono::steady_clock::time_point::max());
         start_more();
         while (!finished) co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
@@ -273,7 +388,8 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    for (const auto& f : p.failures) std::cerr << "fluss-get: failed: " << f << "\n";
+    for (std::size_t i = p.reported; i < p.failures.size(); ++i)
+        std::cerr << "fluss-get: failed: " << p.failures[i] << "\n";
     std::uint64_t objects = 0;
     for (auto& j : p.jobs)
         if (j->done && !j->ec) ++objects;
