@@ -21,14 +21,21 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -283,6 +290,91 @@ struct program {
         candidates.clear();
     }
 
+    // Temp files of interrupted runs. async_download_file writes DEST into
+    // DEST + ".tmp-" + 16 lower-case hex digits and removes it on any failure,
+    // but a SIGKILL (or a crash, or a power cut) leaves it behind; a rerun of
+    // the command removes those of its own destinations before it starts.
+    //
+    // Not while another fluss-get is writing into the same output dir (its
+    // temp files look the same): every run holds a shared flock on the output
+    // dir itself from here to its exit, and only a run that gets the lock
+    // exclusively cleans. The kernel drops the lock with the process, however
+    // it ends, so a leftover is never protected by a dead run; no file is
+    // created for the lock, and no clock is involved (an age threshold would
+    // either keep the leftovers of a run killed a minute ago or remove the
+    // temp file of a live download stalled for longer than the threshold).
+    // Not seen: a run whose -o is another dir with destinations in this one.
+    int dir_lock = -1;
+
+    ~program() {
+        if (dir_lock >= 0) ::close(dir_lock);
+    }
+
+    static void note(const std::string& what) { std::cerr << "fluss-get: note: " << what << "\n"; }
+
+    // True when this run holds the output dir exclusively (nobody else writes there).
+    bool lock_output_dir() {
+        dir_lock = ::open(a.out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_lock < 0) {
+            note("cannot open '" + a.out.string() + "' to lock it (" + std::strerror(errno) +
+                 "): temp files of interrupted runs are not looked for");
+            return false;
+        }
+        int r;
+        while ((r = ::flock(dir_lock, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
+        }
+        if (r == 0) return true;
+        if (errno == EWOULDBLOCK)
+            note("another fluss-get is writing into '" + a.out.string() +
+                 "': temp files of interrupted runs are left for a later run to remove");
+        else
+            note("cannot lock '" + a.out.string() + "' (" + std::strerror(errno) +
+                 "): temp files of interrupted runs are not looked for");
+        return false;
+    }
+
+    // From exclusive (or none) to shared: held until the process exits.
+    void share_output_dir() {
+        if (dir_lock < 0) return;
+        while (::flock(dir_lock, LOCK_SH) != 0 && errno == EINTR) {
+        }
+    }
+
+    // `name` is BASE + ".tmp-" + 16 lower-case hex digits (download.cpp's random_suffix).
+    static std::optional<std::string> temp_file_base(const std::string& name) {
+        constexpr std::size_t digits = 16, tail = 5 + digits;
+        if (name.size() <= tail || name.compare(name.size() - tail, 5, ".tmp-") != 0) return std::nullopt;
+        for (char ch : std::string_view(name).substr(name.size() - digits))
+            if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return std::nullopt;
+        return name.substr(0, name.size() - tail);
+    }
+
+    void remove_leftovers() {
+        std::map<fs::path, std::set<std::string>> names_by_dir;
+        for (const auto& j : jobs) names_by_dir[j->dest.parent_path()].insert(j->dest.filename().string());
+        std::size_t removed = 0;
+        std::string first;
+        for (const auto& [dir, names] : names_by_dir) {
+            std::error_code ec;
+            for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+                const std::string name = it->path().filename().string();
+                const auto base = temp_file_base(name);
+                // A destination of this run that looks like a temp file stays.
+                if (!base || !names.contains(*base) || names.contains(name)) continue;
+                std::error_code sec;
+                if (it->symlink_status(sec).type() != fs::file_type::regular) continue;
+                if (fs::remove(it->path(), sec)) {
+                    if (removed++ == 0) first = it->path().string();
+                } else if (sec) {
+                    note("cannot remove '" + it->path().string() + "', left by an interrupted run: " + sec.message());
+                }
+            }
+        }
+        if (removed > 0)
+            note("removed " + std::to_string(removed) + " temp file" + (removed == 1 ? "" : "s") +
+                 " left by an interrupted fluss-get ('" + first + "'" + (removed > 1 ? " and others" : "") + ")");
+    }
+
     // At most `window` downloads at a time (the pool's worker count): a download
     // holds its temp file open from its start to its end, so starting every
     // object at once and letting the pool queue the requests would keep one
@@ -326,6 +418,8 @@ struct program {
         for (const auto& n : notes) std::cerr << "fluss-get: note: " << n << "\n";
         for (const auto& f : failures) std::cerr << "fluss-get: failed: " << f << "\n";
         reported = failures.size();
+        if (lock_output_dir()) remove_leftovers();
+        share_output_dir();
         all_done.emplace(strand, std::chrono::steady_clock::time_point::max());
         start_more();
         while (!finished) co_await all_done->async_wait(asio::as_tuple(asio::use_awaitable));
