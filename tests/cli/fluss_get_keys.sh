@@ -13,7 +13,7 @@ src="${FLUSS_FETCH_SOURCE_DIR:?}"
 get="$build/examples/fluss-get/fluss-get"
 work="$(mktemp -d /tmp/fluss-get-keys-XXXXXX)"
 kpid=""
-cleanup() { exec 6>&- 5<&- 2>/dev/null || true; [ -n "$kpid" ] && kill "$kpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { exec 6>&- 5<&- 2>/dev/null || true; if [ -n "$kpid" ]; then kill "$kpid" 2>/dev/null || true; fi; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$src/tests/cli/lib/key_server.sh"

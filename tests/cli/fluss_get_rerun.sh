@@ -14,8 +14,8 @@ kpid=""
 apid=""
 cleanup() {
   exec 6>&- 5<&- 2>/dev/null || true
-  [ -n "$apid" ] && kill -9 "$apid" 2>/dev/null
-  [ -n "$kpid" ] && kill "$kpid" 2>/dev/null
+  if [ -n "$apid" ]; then kill -9 "$apid" 2>/dev/null || true; fi
+  if [ -n "$kpid" ]; then kill "$kpid" 2>/dev/null || true; fi
   wait 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
