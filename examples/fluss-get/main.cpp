@@ -375,11 +375,13 @@ struct program {
                  " left by an interrupted fluss-get ('" + first + "'" + (removed > 1 ? " and others" : "") + ")");
     }
 
-    // At most `window` downloads at a time (the pool's worker count): a download
-    // holds its temp file open from its start to its end, so starting every
-    // object at once and letting the pool queue the requests would keep one
-    // descriptor per object (2,000 objects: ~2,000 fds, "Too many open files"
-    // under the usual `ulimit -n 1024`). Runs on `strand` only.
+    // At most --concurrency downloads at a time, the next one started when one
+    // ends. Starting every object at once and letting the pool queue them kept
+    // one descriptor per object (2,000 objects: ~2,000 fds, "Too many open
+    // files" under the usual `ulimit -n 1024`); a download now opens its temp
+    // file only at its first request, but a started download also keeps its
+    // state, and a multi-part one its file, until its last part. Runs on
+    // `strand` only.
     std::size_t next = 0;     // the first job not started yet
     std::size_t running = 0;  // started, not completed
     bool finished = false;    // nothing runs and nothing more will start
