@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <random>
 
 namespace fluss_fetch::fetch {
@@ -139,6 +140,25 @@ asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::
     }
 }
 
+// The temp file of one download, created by the first of its parts that runs
+// (not when the download starts): a download waiting in the pool's queue
+// holds no descriptor. Parts run on several pool strands at once.
+struct temp_file {
+    std::mutex m;
+    int fd = -1;
+    int open_errno = 0;
+    bool tried = false;
+    int get(const std::string& path) {
+        std::lock_guard lock(m);
+        if (!tried) {
+            tried = true;
+            fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (fd < 0) open_errno = errno;
+        }
+        return fd;
+    }
+};
+
 struct shared_download {
     storage::object_store& store;
     download_pool& pool;
@@ -177,15 +197,16 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
             std::optional<std::uint64_t> size = o.expected_size;
             std::string etag;
             const bool discover = !size && o.part_size > 0;
-            // 2. The temp file, next to the destination.
+            // 2. The temp file, next to the destination: its folder now, the
+            //    file itself when the first part runs (temp_file).
             std::error_code fec;
             if (d->path.has_parent_path()) fs::create_directories(d->path.parent_path(), fec);
             const std::string temp = d->path.string() + ".tmp-" + random_suffix();
-            int fd = fec ? -1 : ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-            if (fd < 0) {
-                diag.message = "cannot create temp file '" + temp + "': " + (fec ? fec.message() : std::strerror(errno));
+            if (fec) {
+                diag.message = "cannot create temp file '" + temp + "': " + fec.message();
                 co_return result{make_error_code(errc::file_error), {}};
             }
+            temp_file tf;
 
             // 3. The parts.
             std::vector<part> parts;
@@ -220,7 +241,15 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                 for (auto& s : signals) s->emit(asio::cancellation_type::terminal);
             };
             auto submit = [&](std::size_t i) {
-                auto job = [d, fd, &temp, &etag, &p = parts[i]]() -> asio::awaitable<error_code> {
+                auto job = [d, &tf, &temp, &etag, &p = parts[i]]() -> asio::awaitable<error_code> {
+                    const int fd = tf.get(temp);
+                    if (fd < 0) {
+                        p.diag.operation = "GET";
+                        p.diag.key = d->key;
+                        p.diag.message = "cannot create temp file '" + temp + "': " + std::strerror(tf.open_errno);
+                        p.ec = make_error_code(errc::file_error);
+                        co_return p.ec;
+                    }
                     co_return co_await fetch_part(d->store, d->key, fd, temp, etag, p, d->opts, d->counters);
                 };
                 signals.push_back(std::make_unique<asio::cancellation_signal>());
@@ -271,7 +300,10 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
             co_await wait_all();
             st->on_cancel = nullptr;
 
-            // 5. Verify and publish, or clean up.
+            // 5. Verify and publish, or clean up. No part runs any more: tf.fd
+            //    is -1 when none ran (or its open failed: then the name may be
+            //    another's, never unlink it).
+            const int fd = tf.fd;
             error_code ec = first_error;
             if (!ec && st->cancelled) ec = asio::error::operation_aborted;
             std::uint64_t total = 0;
@@ -280,11 +312,12 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                 ec = make_error_code(errc::truncated_body);
                 diag.message = "received " + std::to_string(total) + " bytes of " + std::to_string(*size);
             }
+            if (!ec && fd < 0) ec = asio::error::operation_aborted;  // no part ran: cancelled before any
             if (!ec && ::ftruncate(fd, static_cast<off_t>(total)) != 0) {
                 ec = make_error_code(errc::file_error);
                 diag.message = "cannot size temp file '" + temp + "': " + std::strerror(errno);
             }
-            if (::close(fd) != 0 && !ec) {
+            if (fd >= 0 && ::close(fd) != 0 && !ec) {
                 ec = make_error_code(errc::file_error);
                 diag.message = "cannot close temp file '" + temp + "': " + std::strerror(errno);
             }
@@ -296,7 +329,7 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                 }
             }
             if (ec) {
-                ::unlink(temp.c_str());
+                if (fd >= 0) ::unlink(temp.c_str());
                 if (first_error) diag = parts[failed_part].diag;
                 if (diag.key.empty()) diag.key = d->key;
                 co_return result{ec, {}};

@@ -6,6 +6,7 @@
 #include "support/temp_dir.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
@@ -136,4 +137,55 @@ TEST(local_store, a_bad_retry_policy_is_an_invalid_argument_naming_the_field) {
     EXPECT_EQ(ec, make_error_code(errc::invalid_argument));
     EXPECT_NE(d.message.find("retry_policy.jitter"), std::string::npos) << d.message;
     EXPECT_EQ(counters.requests.load(), 0u);
+}
+
+// A download opens its temp file when its first request runs, not when it is
+// started: downloads waiting in the pool's queue hold no file descriptor
+// (issue 11, item 5: 2,000 queued objects held 2,000 fds).
+TEST(local_store, a_download_waiting_in_the_pool_queue_has_no_temp_file_yet) {
+    test::temp_dir src("local-queued-src");
+    test::temp_dir dst("local-queued-dst");
+    constexpr int objects = 20;
+    for (int i = 0; i < objects; ++i) test::write_file(src.path() / ("o-" + std::to_string(i)), "object " + std::to_string(i));
+    asio::io_context ioc;
+    local_store s(ioc.get_executor(), src.path());
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    fetch::transfer_counters counters;
+
+    // Keep the pool's only worker busy until `release` is cancelled.
+    asio::steady_timer release(ioc, std::chrono::steady_clock::time_point::max());
+    auto blocker = [&release]() -> asio::awaitable<error_code> {
+        co_await release.async_wait(use_tuple);
+        co_return error_code{};
+    };
+    pool.async_submit(blocker, [](error_code) {});
+    std::vector<diagnostics> diags(objects);
+    std::vector<error_code> results(objects, make_error_code(errc::file_error));
+    int completed = 0;
+    for (int i = 0; i < objects; ++i) {
+        const std::string name = "o-" + std::to_string(i);
+        fetch::async_download(s, pool, name, dst.path() / name, fetch::download_options{}, counters, diags[i],
+                              [&results, &completed, i](error_code ec, fetch::download_result) {
+                                  results[i] = ec;
+                                  ++completed;
+                              });
+    }
+    // Run everything that can run without the worker: every download is then
+    // started and waiting in the pool's queue.
+    while (ioc.poll() > 0) {
+    }
+    ASSERT_EQ(completed, 0);
+    std::size_t temp_files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dst.path()))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos) ++temp_files;
+    EXPECT_EQ(temp_files, 0u) << "downloads waiting for a pool worker already hold temp files";
+
+    release.cancel();
+    ioc.run();
+    ASSERT_EQ(completed, objects);
+    for (int i = 0; i < objects; ++i) {
+        EXPECT_FALSE(results[i]) << "o-" << i << ": " << diags[i].to_string(results[i]);
+        EXPECT_EQ(test::read_file(dst.path() / ("o-" + std::to_string(i))), "object " + std::to_string(i));
+    }
+    EXPECT_EQ(dst.file_count(), static_cast<std::size_t>(objects));
 }
