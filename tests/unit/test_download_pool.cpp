@@ -163,3 +163,48 @@ TEST(retry_policy, backoff_doubles_is_capped_and_jitter_stays_in_bounds) {
     EXPECT_THROW(bad.validate(), std::invalid_argument);
     EXPECT_NO_THROW(fetch::retry_policy{}.validate());
 }
+
+// async_submit_first: with the one worker busy, a job submitted first goes
+// ahead of every queued job (the fetcher's job for the segment a consumer is
+// blocked on); the others keep their order. Mutation testing (issue 11 item
+// 13) found it untested: queued at the back, every test still passed.
+TEST(download_pool, submit_first_goes_ahead_of_every_queued_job) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    probe p;
+    test::run_on(ioc, [&]() -> asio::awaitable<void> {
+        // Job 0 holds the worker until the gate opens, whenever it gets to
+        // wait on it (a timer moved to the past completes any wait at once).
+        asio::steady_timer gate(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+        fetch::download_job hold = [&]() -> asio::awaitable<error_code> {
+            {
+                std::lock_guard l(p.m);
+                p.started.push_back(0);
+            }
+            co_await gate.async_wait(use_tuple);
+            co_return error_code{};
+        };
+        pool.async_submit(hold, [](error_code) {});
+        for (int i = 1; i <= 3; ++i) pool.async_submit(p.job(i, std::chrono::milliseconds(0)), [](error_code) {});
+        pool.async_submit_first(p.job(98, std::chrono::milliseconds(0)), [](error_code) {});
+        pool.async_submit_first(p.job(99, std::chrono::milliseconds(0)), [](error_code) {});
+        auto last = p.job(4, std::chrono::milliseconds(0));
+        gate.expires_at(std::chrono::steady_clock::time_point::min());
+        co_await pool.async_submit(last, use_tuple);
+    });
+    // The later of two urgent jobs is the most urgent: each goes ahead of every queued job.
+    EXPECT_EQ(p.started, (std::vector<int>{0, 99, 98, 1, 2, 3, 4}));
+    EXPECT_EQ(p.peak.load(), 1);
+}
+
+TEST(download_pool, submit_first_on_an_idle_pool_starts_at_once) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 2);
+    probe p;
+    auto [ec] = test::run_on(ioc, [&]() -> asio::awaitable<std::tuple<error_code>> {
+        auto job = p.job(7, std::chrono::milliseconds(0));
+        co_return co_await pool.async_submit_first(job, use_tuple);
+    });
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(p.started, (std::vector<int>{7}));
+}
