@@ -307,9 +307,11 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                         diagnostics c;
                         c.operation = "GET";
                         c.key = d->key;
-                        c.http_status = p.diag.http_status;
-                        c.s3_code = p.diag.s3_code;
-                        c.request_id = p.diag.request_id;
+                        if (pec) {  // a 412: what the server said; a 206 is no error to show
+                            c.http_status = p.diag.http_status;
+                            c.s3_code = p.diag.s3_code;
+                            c.request_id = p.diag.request_id;
+                        }
                         c.message = "the object changed during the download: " + what;
                         changed = std::move(c);
                         cancel_all();

@@ -64,7 +64,7 @@ protected:
         std::string line() const { return diag.to_string(ec); }
     };
 
-    outcome download(fetch::download_options o, std::size_t workers = 3) {
+    outcome download(fetch::download_options o, std::size_t workers = 3, unsigned threads = 1) {
         s3_store store(ioc.get_executor(), options());
         fetch::download_pool pool(ioc.get_executor(), workers);
         return test::run_on(ioc, [&]() -> asio::awaitable<outcome> {
@@ -75,7 +75,7 @@ protected:
             out.res = res;
             co_await pool.async_close(asio::use_awaitable);
             co_return out;
-        });
+        }, threads);
     }
 
     std::filesystem::path target() const { return dir.path() / "out" / "seg.log"; }
@@ -143,11 +143,13 @@ TEST_F(download_integrity, version_change_in_the_known_size_path_restarts_once_a
     change_once();
     auto o = ranged();
     o.expected_size = version_a.size();
-    auto r = download(o);
+    auto r = download(o, 3, 4);  // the io_context on 4 threads: parts complete concurrently
     ASSERT_FALSE(r.ec) << r.line();
     expect_file(version_b);
     EXPECT_EQ(r.res.meta.etag, etag_b);
-    EXPECT_EQ(server.requests_for(key), 6u);  // 3 parts, twice
+    // 3 parts, twice (the first pass's third part may be cancelled before it reached the server).
+    EXPECT_GE(server.requests_for(key), 5u);
+    EXPECT_LE(server.requests_for(key), 6u);
 }
 
 TEST_F(download_integrity, version_that_keeps_changing_fails_naming_the_key_and_leaves_nothing) {
@@ -217,6 +219,8 @@ TEST_F(download_integrity, expected_size_of_2_to_the_62_fails_at_once_with_bound
     EXPECT_NE(line.find("3000001"), std::string::npos) << line;
     EXPECT_NE(line.find("Content-Range bytes 0-1048575/3000001"), std::string::npos) << line;
     EXPECT_EQ(server.requests_for(key), 1u);
+    RecordProperty("peak_rss_growth_kib", std::to_string(rss_growth >> 10));
+    RecordProperty("requests", std::to_string(server.requests_for(key)));
     EXPECT_LT(rss_growth, 48ull << 20) << "peak RSS grew by " << (rss_growth >> 20) << " MiB";
     expect_nothing_left();
 }
@@ -234,6 +238,8 @@ TEST_F(download_integrity, content_range_total_of_2_to_the_62_fails_at_once_with
     EXPECT_NE(line.find("Content-Range bytes 0-1048575/4611686018427387904"), std::string::npos) << line;
     EXPECT_NE(line.find("max_object_size"), std::string::npos) << line;
     EXPECT_EQ(server.requests_for(key), 1u);
+    RecordProperty("peak_rss_growth_kib", std::to_string(rss_growth >> 10));
+    RecordProperty("requests", std::to_string(server.requests_for(key)));
     EXPECT_LT(rss_growth, 48ull << 20) << "peak RSS grew by " << (rss_growth >> 20) << " MiB";
     expect_nothing_left();
 }
