@@ -4,6 +4,8 @@
 // is one version byte for byte, or there is no file and an error naming the
 // key, what was expected and what the server said; memory stays bounded.
 #include <fluss_fetch/fetch/download.hpp>
+#include <fluss_fetch/fetch/remote_log_fetcher.hpp>
+#include <fluss_fetch/log/remote_paths.hpp>
 #include <fluss_fetch/storage/s3_store.hpp>
 
 #include "support/fault_server.hpp"
@@ -337,4 +339,44 @@ TEST_F(download_integrity, empty_object_of_unknown_size_is_fetched_whole) {
     ASSERT_FALSE(r.ec) << r.line();
     expect_file("");
     EXPECT_EQ(server.requests_for(key), 2u);  // 416 for byte 0, then the whole object
+}
+
+// ---- through the fetcher: the error names the segment -----------------------
+
+// A manifest whose segment claims size_in_bytes = 2^62: the stream fails on
+// that segment with the segment id, the claimed size and the server's answer,
+// after one request per round (the prefetch and the consumer's fallback), and
+// leaves no file in the fetcher's temp dir.
+TEST_F(download_integrity, manifest_size_of_2_to_the_62_fails_the_stream_naming_the_segment) {
+    const std::string id = "6e94fbd1-c056-446e-859c-77345dddcd97";
+    const std::string tablet = log::remote_log_tablet_dir({"db", "orders", 1001, {}, {}, 3});
+    const std::string seg_key = log::remote_log_segment_key(tablet, id, 0);
+    server.put_object("b", seg_key, test::random_bytes(10'000, 3));
+    std::vector<log::remote_log_segment> segs{log::remote_log_segment::physical(id, 0, 10, huge)};
+    s3_store store(ioc.get_executor(), options());
+    fetch::fetcher_options fo;
+    fo.temp_parent = dir.path();
+    fo.retry.initial_backoff = std::chrono::milliseconds(1);
+    fo.retry.max_backoff = std::chrono::milliseconds(5);
+    fetch::remote_log_fetcher fetcher(ioc.get_executor(), store, fo);
+    const auto fetch_dir = fetcher.temp_dir();
+    const auto rss_before = max_rss();
+    test::run_on(ioc, [&]() -> asio::awaitable<void> {
+        auto s = fetcher.fetch(tablet, segs, 0);
+        auto [ec, seg] = co_await s.async_next(use_tuple);
+        EXPECT_EQ(ec, make_error_code(errc::size_mismatch));
+        EXPECT_FALSE(seg.has_value());
+        const auto line = s.last_error().to_string(ec);
+        RecordProperty("error", line);
+        EXPECT_NE(line.find("segment " + id), std::string::npos) << line;
+        EXPECT_NE(line.find("4611686018427387904"), std::string::npos) << line;
+        EXPECT_NE(line.find("/10000)"), std::string::npos) << line;  // the server's Content-Range total
+        std::size_t files = 0;
+        for (auto& e : std::filesystem::recursive_directory_iterator(fetch_dir))
+            if (e.is_regular_file() && e.path().filename() != ".lock") ++files;
+        EXPECT_EQ(files, 0u) << "a temp file was left behind";
+        co_await fetcher.async_close(asio::use_awaitable);
+    });
+    EXPECT_LT(max_rss() - rss_before, 48ull << 20);
+    EXPECT_LE(server.requests_for(seg_key), 2u);
 }
