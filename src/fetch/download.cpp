@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <random>
@@ -243,166 +244,200 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                         wake.cancel();
                     }));
                 flying.emplace(i, std::move(f));
-                if (d->opts.urgent)
-                    d->pool.async_submit_first(std::move(job), std::move(on_done));
-                else
-                    d->pool.async_submit(std::move(job), std::move(on_done));
+                try {
+                    if (d->opts.urgent)
+                        d->pool.async_submit_first(std::move(job), std::move(on_done));
+                    else
+                        d->pool.async_submit(std::move(job), std::move(on_done));
+                } catch (...) {
+                    flying.erase(i);  // never submitted: nothing will complete it
+                    throw;
+                }
             };
 
             error_code ec;
             std::uint64_t received = 0;
             std::optional<std::uint64_t> size;
             storage::object_meta first_meta;
-            for (int pass = 0;; ++pass) {
-                mode m = initial;
-                size = m == mode::discover ? std::nullopt : o.expected_size;
-                std::uint64_t cursor = 0;  // offset of the next part to plan
-                bool first_sent = false;
-                // The version every part must show: the first successful answer's
-                // ETag and object size. In the parallel mode no ETag is known when the
-                // first parts go: they go without If-Match, and whichever answers first
-                // sets the version; each other answer is compared with it when it
-                // completes, and the parts sent after it carry it as If-Match. A
-                // server that ignores If-Match is caught by the comparison, one that
-                // honours it by its 412: either way no byte of another version is kept.
-                std::optional<storage::object_meta> version;
-                error_code pass_ec;
-                diagnostics pass_diag;
-                std::optional<diagnostics> changed;  // the object changed: what showed it
-                received = 0;
+            // Anything thrown (bad_alloc) is caught here, and the parts still in
+            // flight are cancelled and waited for before the frame they write
+            // into goes: every path then reaches the cleanup below.
+            std::exception_ptr thrown;
+            try {
+                for (int pass = 0;; ++pass) {
+                    mode m = initial;
+                    size = m == mode::discover ? std::nullopt : o.expected_size;
+                    std::uint64_t cursor = 0;  // offset of the next part to plan
+                    bool first_sent = false;
+                    // The version every part must show: the first successful answer's
+                    // ETag and object size. In the parallel mode no ETag is known when the
+                    // first parts go: they go without If-Match, and whichever answers first
+                    // sets the version; each other answer is compared with it when it
+                    // completes, and the parts sent after it carry it as If-Match. A
+                    // server that ignores If-Match is caught by the comparison, one that
+                    // honours it by its 412: either way no byte of another version is kept.
+                    std::optional<storage::object_meta> version;
+                    error_code pass_ec;
+                    diagnostics pass_diag;
+                    std::optional<diagnostics> changed;  // the object changed: what showed it
+                    received = 0;
 
-                for (;;) {
-                    // Plan and submit what may go now.
-                    while (!pass_ec && !changed && !st->cancelled) {
-                        part p;
-                        if (m == mode::whole) {
-                            if (first_sent) break;
-                            p.length = size.value_or(0);
-                            p.total = o.expected_size;
-                        } else if (!size) {  // discover: the first part alone
-                            if (first_sent) break;
-                            p.range = storage::byte_range{0, o.part_size};  // length 0: the answer tells it
-                        } else {
-                            if (cursor >= *size || flying.size() >= o.part_window) break;
-                            p.length = std::min(o.part_size, *size - cursor);
-                            p.range = storage::byte_range{cursor, p.length};
-                            p.total = size;
-                            if (version) p.if_match = version->etag;
-                        }
-                        cursor += p.range ? p.range->length : 0;
-                        first_sent = true;
-                        submit(std::move(p));
-                    }
-                    if (flying.empty() && done.empty()) break;
-                    if (done.empty()) {
-                        co_await wake.async_wait(use_tuple);
-                        continue;
-                    }
-                    auto [i, pec] = done.front();
-                    done.pop_front();
-                    auto node = flying.extract(i);
-                    part& p = node.mapped()->p;
-                    auto changed_by = [&](std::string what) {
-                        if (changed || pass_ec) return;
-                        diagnostics c;
-                        c.operation = "GET";
-                        c.key = d->key;
-                        if (pec) {  // a 412: what the server said; a 206 is no error to show
-                            c.http_status = p.diag.http_status;
-                            c.s3_code = p.diag.s3_code;
-                            c.request_id = p.diag.request_id;
-                        }
-                        c.message = "the object changed during the download: " + what;
-                        changed = std::move(c);
-                        cancel_all();
-                    };
-                    auto fail = [&](error_code e, diagnostics dg) {
-                        if (changed || pass_ec) return;
-                        pass_ec = e;
-                        pass_diag = std::move(dg);
-                        if (pass_diag.key.empty()) pass_diag.key = d->key;
-                        if (pass_diag.operation.empty()) pass_diag.operation = "GET";
-                        cancel_all();  // the download has failed: stop every other part
-                    };
-                    if (!pec) {
-                        if (!version) {
-                            if (m == mode::discover && !size) {
-                                // The first answer tells the size: believe it only within bounds.
-                                const std::uint64_t total = p.meta.size;
-                                diagnostics dg;
-                                if (o.expected_size && total != *o.expected_size) {
-                                    dg.message = "expected " + std::to_string(*o.expected_size) +
-                                                 " bytes (download_options::expected_size), the server's first "
-                                                 "ranged answer says " +
-                                                 std::to_string(total) + " bytes (" + content_range_of(p) + ")";
-                                    fail(make_error_code(errc::size_mismatch), std::move(dg));
-                                } else if (total > o.max_object_size) {
-                                    dg.message = "the server's first ranged answer claims the object is " +
-                                                 std::to_string(total) + " bytes (" + content_range_of(p) +
-                                                 "), above the limit of " + std::to_string(o.max_object_size) +
-                                                 " bytes (download_options::max_object_size)";
-                                    fail(make_error_code(errc::object_too_large), std::move(dg));
-                                } else if (p.bytes != std::min(o.part_size, total)) {
-                                    dg.message = "the first ranged answer has " + std::to_string(p.bytes) +
-                                                 " bytes, expected " + std::to_string(std::min(o.part_size, total));
-                                    fail(make_error_code(errc::truncated_body), std::move(dg));
-                                } else {
-                                    size = total;
-                                }
+                    for (;;) {
+                        // Plan and submit what may go now.
+                        while (!pass_ec && !changed && !st->cancelled) {
+                            part p;
+                            if (m == mode::whole) {
+                                if (first_sent) break;
+                                p.length = size.value_or(0);
+                                p.total = o.expected_size;
+                            } else if (!size) {  // discover: the first part alone
+                                if (first_sent) break;
+                                p.range = storage::byte_range{0, o.part_size};  // length 0: the answer tells it
+                            } else {
+                                if (cursor >= *size || flying.size() >= o.part_window) break;
+                                p.length = std::min(o.part_size, *size - cursor);
+                                p.range = storage::byte_range{cursor, p.length};
+                                p.total = size;
+                                if (version) p.if_match = version->etag;
                             }
-                            version = p.meta;
-                        } else if (p.meta.etag != version->etag || p.meta.size != version->size) {
+                            cursor += p.range ? p.range->length : 0;
+                            first_sent = true;
+                            submit(std::move(p));
+                        }
+                        if (flying.empty() && done.empty()) break;
+                        if (done.empty()) {
+                            co_await wake.async_wait(use_tuple);
+                            continue;
+                        }
+                        auto [i, pec] = done.front();
+                        done.pop_front();
+                        auto node = flying.extract(i);
+                        part& p = node.mapped()->p;
+                        auto changed_by = [&](std::string what) {
+                            if (changed || pass_ec) return;
+                            diagnostics c;
+                            c.operation = "GET";
+                            c.key = d->key;
+                            if (pec) {  // a 412: what the server said; a 206 is no error to show
+                                c.http_status = p.diag.http_status;
+                                c.s3_code = p.diag.s3_code;
+                                c.request_id = p.diag.request_id;
+                            }
+                            c.message = "the object changed during the download: " + what;
+                            changed = std::move(c);
+                            cancel_all();
+                        };
+                        auto fail = [&](error_code e, diagnostics dg) {
+                            if (changed || pass_ec) return;
+                            pass_ec = e;
+                            pass_diag = std::move(dg);
+                            if (pass_diag.key.empty()) pass_diag.key = d->key;
+                            if (pass_diag.operation.empty()) pass_diag.operation = "GET";
+                            cancel_all();  // the download has failed: stop every other part
+                        };
+                        if (!pec) {
+                            if (!version) {
+                                if (m == mode::discover && !size) {
+                                    // The first answer tells the size: believe it only within bounds.
+                                    const std::uint64_t total = p.meta.size;
+                                    diagnostics dg;
+                                    if (o.expected_size && total != *o.expected_size) {
+                                        dg.message = "expected " + std::to_string(*o.expected_size) +
+                                                     " bytes (download_options::expected_size), the server's first "
+                                                     "ranged answer says " +
+                                                     std::to_string(total) + " bytes (" + content_range_of(p) + ")";
+                                        fail(make_error_code(errc::size_mismatch), std::move(dg));
+                                    } else if (total > o.max_object_size) {
+                                        dg.message = "the server's first ranged answer claims the object is " +
+                                                     std::to_string(total) + " bytes (" + content_range_of(p) +
+                                                     "), above the limit of " + std::to_string(o.max_object_size) +
+                                                     " bytes (download_options::max_object_size)";
+                                        fail(make_error_code(errc::object_too_large), std::move(dg));
+                                    } else if (p.bytes != std::min(o.part_size, total)) {
+                                        dg.message = "the first ranged answer has " + std::to_string(p.bytes) +
+                                                     " bytes, expected " + std::to_string(std::min(o.part_size, total));
+                                        fail(make_error_code(errc::truncated_body), std::move(dg));
+                                    } else {
+                                        size = total;
+                                    }
+                                }
+                                version = p.meta;
+                            } else if (p.meta.etag != version->etag || p.meta.size != version->size) {
+                                changed_by(describe_range(p) + " came with ETag " + p.meta.etag + " (object of " +
+                                           std::to_string(p.meta.size) + " bytes), the first answer had ETag " +
+                                           version->etag + " (" + std::to_string(version->size) + " bytes)");
+                            }
+                            received += p.bytes;
+                        } else if (pec == errc::size_mismatch && version) {
+                            // A part's answer shows another size than the first answer's: a new version.
                             changed_by(describe_range(p) + " came with ETag " + p.meta.etag + " (object of " +
                                        std::to_string(p.meta.size) + " bytes), the first answer had ETag " +
                                        version->etag + " (" + std::to_string(version->size) + " bytes)");
+                        } else if (pec == errc::precondition_failed && !p.if_match.empty()) {
+                            changed_by("the server answered " + describe_range(p) + " with HTTP 412 to If-Match " +
+                                       p.if_match);
+                        } else if (pec == errc::invalid_range && m == mode::discover && !size && !version) {
+                            // An empty object has no byte 0: fetch it whole.
+                            m = mode::whole;
+                            first_sent = false;
+                        } else {
+                            if (pec == errc::invalid_range && p.total)
+                                p.diag.message += (p.diag.message.empty() ? "" : "; ") + describe_range(p) +
+                                                  " of an object expected to be " + std::to_string(*p.total) + " bytes";
+                            fail(pec, p.diag);
                         }
-                        received += p.bytes;
-                    } else if (pec == errc::size_mismatch && version) {
-                        // A part's answer shows another size than the first answer's: a new version.
-                        changed_by(describe_range(p) + " came with ETag " + p.meta.etag + " (object of " +
-                                   std::to_string(p.meta.size) + " bytes), the first answer had ETag " +
-                                   version->etag + " (" + std::to_string(version->size) + " bytes)");
-                    } else if (pec == errc::precondition_failed && !p.if_match.empty()) {
-                        changed_by("the server answered " + describe_range(p) + " with HTTP 412 to If-Match " +
-                                   p.if_match);
-                    } else if (pec == errc::invalid_range && m == mode::discover && !size && !version) {
-                        // An empty object has no byte 0: fetch it whole.
-                        m = mode::whole;
-                        first_sent = false;
-                    } else {
-                        if (pec == errc::invalid_range && p.total)
-                            p.diag.message += (p.diag.message.empty() ? "" : "; ") + describe_range(p) +
-                                              " of an object expected to be " + std::to_string(*p.total) + " bytes";
-                        fail(pec, p.diag);
                     }
-                }
 
-                if (changed && !st->cancelled) {
-                    if (pass == 0) {
-                        detail::logger().warn("{}: {}; downloading it again from scratch", d->store.describe(),
-                                              changed->to_string(make_error_code(errc::object_changed)));
-                        if (::ftruncate(fd, 0) != 0) {
-                            ec = make_error_code(errc::file_error);
-                            diag.message = "cannot empty temp file '" + temp + "': " + std::strerror(errno);
-                            break;
+                    if (changed && !st->cancelled) {
+                        if (pass == 0) {
+                            detail::logger().warn("{}: {}; downloading it again from scratch", d->store.describe(),
+                                                  changed->to_string(make_error_code(errc::object_changed)));
+                            if (::ftruncate(fd, 0) != 0) {
+                                ec = make_error_code(errc::file_error);
+                                diag.message = "cannot empty temp file '" + temp + "': " + std::strerror(errno);
+                                break;
+                            }
+                            continue;
                         }
-                        continue;
+                        ec = make_error_code(errc::object_changed);
+                        diag = *changed;
+                        diag.message += "; it had changed before too, and the download was restarted once from scratch";
+                        break;
                     }
-                    ec = make_error_code(errc::object_changed);
-                    diag = *changed;
-                    diag.message += "; it had changed before too, and the download was restarted once from scratch";
+                    if (pass_ec) {
+                        ec = pass_ec;
+                        diag = pass_diag;
+                    } else if (st->cancelled) {
+                        ec = asio::error::operation_aborted;
+                    } else {
+                        if (!size && version) size = version->size;
+                        if (version) first_meta = *version;
+                    }
                     break;
                 }
-                if (pass_ec) {
-                    ec = pass_ec;
-                    diag = pass_diag;
-                } else if (st->cancelled) {
-                    ec = asio::error::operation_aborted;
-                } else {
-                    if (!size && version) size = version->size;
-                    if (version) first_meta = *version;
+            } catch (...) {
+                thrown = std::current_exception();
+            }
+            if (thrown) {
+                cancel_all();
+                while (!flying.empty()) {
+                    while (!done.empty()) {
+                        flying.erase(done.front().first);
+                        done.pop_front();
+                    }
+                    if (!flying.empty()) co_await wake.async_wait(use_tuple);
                 }
-                break;
+                ec = detail::exception_to_error(thrown);
+                diag = diagnostics{};
+                diag.operation = "GET";
+                diag.key = d->key;
+                try {
+                    std::rethrow_exception(thrown);
+                } catch (const std::exception& e) {
+                    diag.message = std::string("the download failed: ") + e.what();
+                } catch (...) {
+                    diag.message = "the download failed: unknown exception";
+                }
             }
             st->on_cancel = nullptr;
 
