@@ -42,6 +42,7 @@ enum class errc : int {
     stall_timeout,             ///< no byte received for the stall timeout
     tls_error,                 ///< TLS handshake or verification failed
     size_mismatch,             ///< the object is not the size the caller expected (e.g. the manifest)
+    object_changed,            ///< the object was replaced while its ranged parts downloaded, again after a restart
 
     // Configuration and input.
     invalid_argument = 200,    ///< a bad option or argument (message names it)

@@ -36,6 +36,7 @@ public:
         case errc::stall_timeout: return "stall timeout: no bytes received";
         case errc::tls_error: return "TLS error";
         case errc::size_mismatch: return "object size differs from the expected size";
+        case errc::object_changed: return "object changed during the download (ETag or size of its parts differ)";
         case errc::invalid_argument: return "invalid argument";
         case errc::invalid_uri: return "invalid URI";
         case errc::no_credentials: return "no credentials found";

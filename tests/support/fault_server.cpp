@@ -35,6 +35,8 @@ struct fault_server::impl {
     std::condition_variable changed;
     std::uint64_t generation = 0;
     std::map<std::string, std::shared_ptr<const std::string>> objects;  // "bucket/key" → bytes (never copied)
+    std::map<std::string, std::string> etags;  // "bucket/key" → ETag set by put_object or a replacement
+    bool honour_if_match = false;
     std::uint64_t bandwidth = 0;  // bytes/s per connection; 0: unlimited
     std::deque<fault> faults;
     std::size_t page_size = 1000;
@@ -64,7 +66,10 @@ struct fault_server::impl {
             const bool body_fault = it->what == fault::kind::reset_after || it->what == fault::kind::stall_after ||
                                     it->what == fault::kind::short_body;
             if (body_fault && !is_get) continue;
-            if (it->what == fault::kind::wrong_content_range && !(is_get && ranged)) continue;
+            if ((it->what == fault::kind::wrong_content_range || it->what == fault::kind::claim_total) &&
+                !(is_get && ranged))
+                continue;
+            if (it->what == fault::kind::replace_after && !is_get) continue;
             if (it->key.empty() || it->key == key) {
                 fault f = *it;
                 faults.erase(it);
@@ -160,7 +165,9 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
 
         std::optional<fault> f;
         std::shared_ptr<const std::string> body_ptr;
+        std::string object_etag;
         bool found = false;
+        bool honour = false;
         std::uint64_t rate = 0;
         std::chrono::milliseconds global_delay{0};
         {
@@ -176,8 +183,20 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             if (it != objects.end()) {
                 found = true;
                 body_ptr = it->second;
+                auto e = etags.find(it->first);
+                object_etag = e != etags.end() ? e->second : "\"e" + std::to_string(body_ptr->size()) + "\"";
+                if (f && f->what == fault::kind::replace_after) {
+                    // This request keeps the version it found; later ones see the new one.
+                    it->second = std::make_shared<const std::string>(f->replacement);
+                    if (f->replacement_etag.empty())
+                        etags.erase(it->first);
+                    else
+                        etags[it->first] = f->replacement_etag;
+                    f.reset();
+                }
             }
             rate = bandwidth;
+            honour = honour_if_match;
         }
         notify();
         bool finished = false;
@@ -256,6 +275,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             {
                 std::lock_guard l(mutex);
                 objects[bucket + "/" + key] = std::make_shared<const std::string>(req.body());
+                etags.erase(bucket + "/" + key);
             }
             out = header_block(200, 0, {"ETag: \"put\""});
         } else if (req.method() == http::verb::get && key.empty() && url && url->params().contains("list-type")) {
@@ -277,7 +297,10 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                     break;
                 }
                 xml += "<Contents><Key>" + xml_escape(k) + "</Key><Size>" + std::to_string(it->second->size()) +
-                       "</Size><ETag>\"e" + std::to_string(it->second->size()) + "\"</ETag></Contents>";
+                       "</Size><ETag>" +
+                       (etags.count(it->first) ? etags.at(it->first)
+                                               : "\"e" + std::to_string(it->second->size()) + "\"") +
+                       "</ETag></Contents>";
                 last = k;
                 ++n;
             }
@@ -290,20 +313,45 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             out = header_block(404, x.size(), {"Content-Type: application/xml"}) + x;
         } else {
             const std::string_view body = *body_ptr;
-            const std::string etag = "ETag: \"e" + std::to_string(body.size()) + "\"";
+            const std::string etag = "ETag: " + object_etag;
             std::size_t first = 0, last = body.empty() ? 0 : body.size() - 1;
             unsigned status = 200;
             std::vector<std::string> extra{etag, "Last-Modified: Wed, 01 Jan 2025 00:00:00 GMT"};
             auto range = req[http::field::range];
+            auto if_match = req[http::field::if_match];
+            if (honour && !if_match.empty() && if_match != object_etag) {
+                std::string x = req.method() == http::verb::head ? "" : xml_error(412, "PreconditionFailed", key);
+                out = header_block(412, x.size(), {"Content-Type: application/xml"}) + x;
+                auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+                if (wec) co_return;
+                finished = true;
+                continue;
+            }
             if (!range.empty() && range.starts_with("bytes=")) {
                 auto r = range.substr(6);
                 auto dash = r.find('-');
                 first = std::stoull(std::string(r.substr(0, dash)));
+                if (first >= body.size()) {
+                    // As S3: no byte of the range exists (an empty object has no byte 0).
+                    std::string x = req.method() == http::verb::head ? "" : xml_error(416, "InvalidRange", key);
+                    out = header_block(416, x.size(), {"Content-Type: application/xml",
+                                                       "Content-Range: bytes */" + std::to_string(body.size())}) +
+                          x;
+                    auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(out), use_tuple);
+                    if (wec) co_return;
+                    finished = true;
+                    continue;
+                }
                 if (dash + 1 < r.size()) last = std::min<std::size_t>(std::stoull(std::string(r.substr(dash + 1))), last);
                 status = 206;
                 std::size_t shown = (f && f->what == fault::kind::wrong_content_range) ? 1 : 0;
+                std::string total = std::to_string(body.size());
+                if (f && f->what == fault::kind::claim_total) {
+                    total = std::to_string(f->claimed_total);
+                    f.reset();
+                }
                 extra.push_back("Content-Range: bytes " + std::to_string(first + shown) + "-" +
-                                std::to_string(last + shown) + "/" + std::to_string(body.size()));
+                                std::to_string(last + shown) + "/" + total);
                 if (shown) f.reset();
             }
             const std::string_view slice = body.empty() ? std::string_view() : body.substr(first, last - first + 1);
@@ -379,9 +427,18 @@ fault_server::~fault_server() {
 std::string fault_server::endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
 unsigned short fault_server::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
 
-void fault_server::put_object(const std::string& bucket, const std::string& key, std::string bytes) {
+void fault_server::put_object(const std::string& bucket, const std::string& key, std::string bytes,
+                              std::string etag) {
     std::lock_guard l(impl_->mutex);
     impl_->objects[bucket + "/" + key] = std::make_shared<const std::string>(std::move(bytes));
+    if (etag.empty())
+        impl_->etags.erase(bucket + "/" + key);
+    else
+        impl_->etags[bucket + "/" + key] = std::move(etag);
+}
+void fault_server::set_honour_if_match(bool on) {
+    std::lock_guard l(impl_->mutex);
+    impl_->honour_if_match = on;
 }
 void fault_server::add_fault(fault f) {
     std::lock_guard l(impl_->mutex);

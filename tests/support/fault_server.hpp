@@ -1,8 +1,9 @@
 // An in-process S3-ish HTTP/1.1 server on 127.0.0.1 for fault tests: serves
 // path-style GET (with Range) / HEAD / PUT / ListObjectsV2, and misbehaves
 // on request: error statuses, resets, stalls, short bodies, wrong
-// Content-Range, slow first bytes. Counts what it saw, including the most
-// requests it had in flight at once. Runs its own threads; the destructor
+// Content-Range (or a false total in it), slow first bytes, a new version of
+// an object put between two requests, If-Match ignored (default) or honoured.
+// Counts what it saw, including the most requests it had in flight at once. Runs its own threads; the destructor
 // stops them and closes every connection.
 #pragma once
 
@@ -27,6 +28,12 @@ struct fault {
         delay_first_byte,     ///< wait `delay` before the header, then answer normally
         hold,                 ///< wait until release_held() before the header, then answer normally
         raw,                  ///< send `raw` as the whole response, byte for byte, then close (fuzzing)
+        /// answer this GET from the object as it is, then put `replacement` (ETag
+        /// `replacement_etag`) in its place: the next requests see a new version
+        replace_after,
+        /// answer a ranged GET normally but claim `claimed_total` as the object's
+        /// size in Content-Range (`bytes F-L/claimed_total`)
+        claim_total,
     };
     kind what = kind::status;
     std::string key;  ///< applies to requests for this key only; empty: any request
@@ -35,6 +42,9 @@ struct fault {
     std::size_t bytes = 0;
     std::chrono::milliseconds delay{0};
     std::string raw;  ///< the response bytes of a `raw` fault
+    std::string replacement;       ///< the new version of a `replace_after` fault
+    std::string replacement_etag;  ///< its ETag, quotes included; empty: "e<size>"
+    std::uint64_t claimed_total = 0;  ///< the Content-Range total of a `claim_total` fault
 };
 
 struct recorded_request {
@@ -55,7 +65,12 @@ public:
     std::string endpoint() const;  ///< "http://127.0.0.1:PORT"
     unsigned short port() const noexcept;
 
-    void put_object(const std::string& bucket, const std::string& key, std::string bytes);
+    /// Store an object; its ETag is `etag` (quotes included), or "e<size>" in quotes when empty.
+    void put_object(const std::string& bucket, const std::string& key, std::string bytes, std::string etag = {});
+    /// Answer a GET whose If-Match differs from the object's ETag with 412
+    /// PreconditionFailed, as S3 does (default false: If-Match is ignored,
+    /// like s3rver and some proxies).
+    void set_honour_if_match(bool on);
     /// Queue a fault; faults are used once each, first matching first.
     void add_fault(fault f);
     /// Let every request held by a `hold` fault go on (now and until the next hold fault is queued).

@@ -18,15 +18,38 @@ namespace fluss_fetch::fetch {
 
 struct download_options {
     /// Objects larger than this are fetched as ranged parts of this size, in
-    /// parallel through the pool, the parts after the first sent with
-    /// If-Match of the first part's ETag. 0 disables ranged parts.
+    /// parallel through the pool, the parts sent once an ETag is known carry
+    /// If-Match with it. 0 disables ranged parts (one whole-object GET).
+    ///
+    /// Every part's answer must show the ETag and object size of the first
+    /// answer, whatever the server does with If-Match (s3rver and some proxies
+    /// ignore it). A difference (or a 412 to If-Match) means the object was
+    /// replaced mid-download: the download restarts once from scratch (temp
+    /// file emptied, size and ETag found again); a second difference fails
+    /// with `errc::object_changed`, naming the key and both ETags. So a file
+    /// at its final name is always one version of the object, byte for byte.
     std::uint64_t part_size = 8ull << 20;
     retry_policy retry;
-    /// Known size (e.g. from a manifest or a listing): all parts start at once.
-    /// Unknown: the first part goes alone as a ranged GET whose Content-Range
-    /// tells the size (no HEAD). Either way the received size is checked: an
-    /// object of another size fails with `errc::size_mismatch` (not retried).
+    /// Known size (e.g. from a manifest or a listing): the parts start at once
+    /// (up to `part_window`). Unknown, or above `max_object_size`: the first
+    /// part goes alone as a ranged GET whose Content-Range tells the size (no
+    /// HEAD); a total above `max_object_size` fails with
+    /// `errc::object_too_large` before any further part is planned. Either way
+    /// the received size is checked: an object of another size fails with
+    /// `errc::size_mismatch` (not retried), naming both sizes.
     std::optional<std::uint64_t> expected_size;
+    /// The largest object size a download believes, from the caller or from a
+    /// server's Content-Range total. A Fluss log segment is at most 1 GiB by
+    /// default (`log.segment.file-size`); 64 GiB leaves room for any sane
+    /// setting while keeping a corrupt manifest or a lying proxy from driving
+    /// the download. Must be > 0.
+    std::uint64_t max_object_size = 64ull << 30;
+    /// Ranged parts submitted to the pool and not yet finished, at most. Parts
+    /// are planned lazily from a cursor, so the memory a download holds is
+    /// bounded by this, whatever size the object claims. The pool runs
+    /// `workers` of them at a time; the rest wait in its queue in order. 128
+    /// queues a 1 GiB segment of 8 MiB parts whole, as before. Must be > 0.
+    std::size_t part_window = 128;
     /// Stall timeout of each request; 0 keeps the store's own.
     std::chrono::milliseconds stall_timeout{0};
     /// Queue the requests ahead of every waiting job of the pool (the
