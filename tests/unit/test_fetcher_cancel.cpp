@@ -306,7 +306,7 @@ unsigned test_seed() {
 // is lost; no file or temp dir is left. Seed: FLUSS_FETCH_TEST_SEED (printed).
 TEST(fetcher_service, eight_consumers_on_strands_with_faults_closes_and_refetches) {
     constexpr int rounds = 20;
-    constexpr std::size_t n_buckets = 8, n_segments = 8;
+    constexpr std::size_t n_buckets = 8, n_segments = 6;
     const unsigned seed = test_seed();
     SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with FLUSS_FETCH_TEST_SEED=" + std::to_string(seed) + ")");
     std::mt19937 rng(seed);
@@ -319,7 +319,7 @@ TEST(fetcher_service, eight_consumers_on_strands_with_faults_closes_and_refetche
         auto& b = buckets[bi];
         b.tablet = log::remote_log_tablet_dir({"db", "orders", 1001, {}, {}, static_cast<int>(bi)});
         for (std::size_t i = 0; i < n_segments; ++i) {
-            const std::size_t size = 4096 + pick(20'000);
+            const std::size_t size = 2048 + pick(10'000);
             const auto id = segment_id(static_cast<int>(100 * bi + i));
             b.segs.push_back(log::remote_log_segment::physical(id, std::int64_t(10 * i), std::int64_t(10 * i + 10), size));
             b.bodies.push_back(test::random_bytes(size, rng()));
