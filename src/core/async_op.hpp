@@ -11,6 +11,14 @@
 // sees `op_state::cancelled` and every pending operation completes with
 // operation_aborted. The caller's handler is invoked exactly once, through its
 // associated executor, never inline from the initiating function.
+//
+// A cancellation can also arrive after the coroutine has finished, while its
+// result travels to the handler (`||` cancels the loser once the winner has
+// completed, and then throws the loser's result away). An operation whose
+// result must not be lost passes a `settle` step: it runs on the handler's
+// associated executor right before the handler, learns whether the caller
+// asked for cancellation by then, and may undo the operation's effect and
+// turn the result into operation_aborted.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -26,6 +34,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -47,6 +56,10 @@ struct op_state {
     boost::asio::cancellation_signal signal;
     bool cancelled = false;
     bool done = false;
+    /// Set (any thread) when the caller's slot fired, even after the coroutine
+    /// finished; read by `settle`. Shared on its own so that the completion
+    /// need not carry `op_state` (and its strand) to the caller's executor.
+    std::shared_ptr<std::atomic<bool>> cancel_requested = std::make_shared<std::atomic<bool>>(false);
     std::function<void()> on_cancel;  ///< run on the strand when cancelled
 
     void cancel() {
@@ -83,19 +96,29 @@ void post_completion(boost::asio::any_io_executor fallback, Handler h, Args... a
     });
 }
 
+/// The default `settle`: the result goes to the handler as it is.
+struct keep_result {
+    template <class Result>
+    void operator()(bool /*cancel_requested*/, Result& /*r*/) const noexcept {}
+};
+
 /// Launch `make(state)` — a function returning `awaitable<std::tuple<error_code, Args...>>` —
-/// on `strand`, completing `handler` with `(error_code, Args...)`.
-template <class... Args, class Make>
+/// on `strand`, completing `handler` with `(error_code, Args...)`. `settle(cancel_requested,
+/// result&)` runs on the handler's associated executor immediately before the handler.
+template <class... Args, class Make, class Settle = keep_result>
 void launch(strand_type strand, Make make,
-            boost::asio::any_completion_handler<void(boost::system::error_code, Args...)> handler) {
+            boost::asio::any_completion_handler<void(boost::system::error_code, Args...)> handler,
+            Settle settle = {}) {
     namespace asio = boost::asio;
     auto st = std::make_shared<op_state>(strand);
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) {
         slot.assign([st](asio::cancellation_type type) {
             if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
-                         asio::cancellation_type::total)) != asio::cancellation_type::none)
+                         asio::cancellation_type::total)) != asio::cancellation_type::none) {
+                st->cancel_requested->store(true, std::memory_order_release);
                 asio::post(st->strand, [st] { st->cancel(); });
+            }
         });
     }
     using result_t = std::tuple<boost::system::error_code, Args...>;
@@ -110,12 +133,15 @@ void launch(strand_type strand, Make make,
     asio::co_spawn(
         strand, body(st, std::move(holder)),
         asio::bind_cancellation_slot(
-            st->signal.slot(), [st, h = std::move(handler)](std::exception_ptr e, result_t r) mutable {
+            st->signal.slot(),
+            [st, h = std::move(handler), settle = std::move(settle)](std::exception_ptr e, result_t r) mutable {
                 st->done = true;
                 st->on_cancel = nullptr;
                 if (e) r = result_t{exception_to_error(e), Args{}...};
                 auto ex = asio::get_associated_executor(h, st->strand);
-                asio::dispatch(ex, [h = std::move(h), r = std::move(r)]() mutable {
+                asio::dispatch(ex, [flag = st->cancel_requested, h = std::move(h), r = std::move(r),
+                                    settle = std::move(settle)]() mutable {
+                    settle(flag->load(std::memory_order_acquire), r);
                     std::apply([&h](auto&&... a) { std::move(h)(std::forward<decltype(a)>(a)...); }, std::move(r));
                 });
             }));

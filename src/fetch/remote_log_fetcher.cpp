@@ -8,9 +8,14 @@
 //   - `admitted`: the handles sent so far and not yet handed over, in order
 //     (the same handles the channel holds, kept where the consumer can look
 //     at the head without taking it).
-//   - the consumer (`async_next`): waits until the head has finished, then
-//     takes it out of the channel (try_receive), which frees one slot and
-//     lets the producer admit the next segment.
+//   - the consumer (`async_next`): waits until the head has finished and
+//     hands it to the completion (`handed`), leaving it the head. Right
+//     before the caller's handler runs (on the handler's executor) the call
+//     settles: delivered, the head is taken out of the channel (try_receive),
+//     which frees one slot and lets the producer admit the next segment; or,
+//     when the caller has cancelled the call by then, the handler gets
+//     operation_aborted and the segment stays the head for the next call.
+//     So a result thrown away by `||` never carries a segment away.
 // So admitted-but-unconsumed segments never exceed prefetch_num, and files
 // on disk never exceed prefetch_num + 1 (the one the caller is reading).
 // The consumer never waits in the channel (Boost 1.81: a cancelled waiting
@@ -359,6 +364,7 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
     asio::steady_timer changed;
     std::deque<std::shared_ptr<pending>> admitted;
     std::size_t delivered = 0;
+    std::shared_ptr<pending> handed;  // the head, handed to a completion not yet settled
     std::size_t running = 0;  // download ops not yet completed
     bool producer_done = false;
     bool next_busy = false;
@@ -430,6 +436,7 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
             if (!p->done) p->signal.emit(asio::cancellation_type::terminal);
         while (running > 0 || !producer_done) co_await wait_change();
         for (auto& p : admitted) {
+            if (p == handed) continue;  // settle() delivers it or deletes it
             std::error_code ec;
             fs::remove(p->path, ec);
         }
@@ -458,7 +465,12 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
         for (;;) {
             if (fail_ec) co_return result{fail_ec, std::nullopt};
             if (ended || st.cancelled) co_return result{asio::error::operation_aborted, std::nullopt};
-            if (!admitted.empty() && admitted.front()->done) {
+            if (handed) {
+                // The previous call has not settled yet (only a call made
+                // before its handler ran can see this): wait for it.
+            } else if (delivered == segs.size()) {
+                co_return result{error_code{}, std::nullopt};
+            } else if (!admitted.empty() && admitted.front()->done) {
                 auto head = admitted.front();
                 if (!head->ec) break;
                 if (!head->fallback_started) {
@@ -477,21 +489,33 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
             co_await wait_change();
         }
 
+        // Hand the head out but keep it the head until settle() (see the top of the file).
         auto head = admitted.front();
-        std::shared_ptr<pending> taken;
-        const bool got = window.try_receive([&](error_code, std::shared_ptr<pending> h) { taken = std::move(h); });
-        if (!got || taken != head) {
-            // Cannot happen: the channel and `admitted` hold the same handles in the same order.
-            detail::logger().error("segment stream {}: window out of step with admitted segments", id);
-            co_return result{make_error_code(errc::bad_response), std::nullopt};
-        }
-        admitted.pop_front();
-        ++delivered;
-        ++n_delivered;
+        handed = head;
         const auto& s = head->seg;
         downloaded_segment out(s, head->key, head->path, head->bytes, std::max(s.logical_start_offset, start),
                                std::min(s.logical_end_offset, stop));
         co_return result{error_code{}, std::move(out)};
+    }
+
+    // On the stream strand, after the completion of the call that handed out
+    // `handed` settled: `taken` (the caller got it) or not (it stays the head).
+    void settle(bool taken) {
+        auto head = std::exchange(handed, nullptr);
+        const bool still_head = head && !admitted.empty() && admitted.front() == head;
+        if (taken && still_head) {
+            std::shared_ptr<pending> out;
+            const bool got = window.try_receive([&](error_code, std::shared_ptr<pending> h) { out = std::move(h); });
+            if (!got || out != head)  // cannot happen: the channel and `admitted` hold the same handles in order
+                detail::logger().error("segment stream {}: window out of step with admitted segments", id);
+            admitted.pop_front();
+            ++delivered;
+        } else if (!taken && head && !still_head) {
+            // The stream shut down meanwhile and left this file to us.
+            std::error_code ec;
+            fs::remove(head->path, ec);
+        }
+        notify();
     }
 
     asio::awaitable<void> fail(const pending& head) {
@@ -567,14 +591,29 @@ segment_stream::~segment_stream() {
 }
 
 void segment_stream::do_next(asio::any_completion_handler<next_signature> h) {
+    using result = std::tuple<error_code, std::optional<downloaded_segment>>;
     auto self = core_;
+    // On the handler's executor, right before the handler: a call cancelled
+    // by now gives its segment back (the caller may never see this result,
+    // as with `||`); otherwise the segment is the caller's from here on.
+    // Either way the stream strand learns it before any later call runs
+    // there, since that call is posted after this.
+    auto settle = [self](bool cancel_requested, result& r) {
+        auto& seg = std::get<1>(r);
+        if (!seg) return;
+        const bool taken = !cancel_requested;
+        if (taken) {
+            ++self->n_delivered;
+        } else {
+            seg->release();  // the file stays, as the head
+            r = result{asio::error::operation_aborted, std::nullopt};
+        }
+        asio::post(self->strand, [self, taken] { self->settle(taken); });
+    };
     detail::launch<std::optional<downloaded_segment>>(
         self->strand,
-        [self](std::shared_ptr<detail::op_state> st)
-            -> asio::awaitable<std::tuple<error_code, std::optional<downloaded_segment>>> {
-            co_return co_await self->next(*st);
-        },
-        std::move(h));
+        [self](std::shared_ptr<detail::op_state> st) -> asio::awaitable<result> { co_return co_await self->next(*st); },
+        std::move(h), std::move(settle));
 }
 
 void segment_stream::do_close(asio::any_completion_handler<void()> h) {

@@ -92,6 +92,9 @@ protected:
         return server.wait_for(pred, timeout);
     }
 
+    // The normal configuration: the test coroutine on a strand (test::run_on)
+    // of an io_context run by several threads, as in a consumer service.
+    static constexpr unsigned io_threads = 3;
     const std::string tablet = log::remote_log_tablet_dir({"db", "orders", 1001, {}, {}, 3});
     test::fault_server server{4};
     test::temp_dir tmp{"fetcher"};
@@ -317,7 +320,7 @@ TEST_F(fetcher_test, transient_failures_are_retried_to_the_exact_bytes) {
         auto st = s.stats();
         co_await fetcher.async_close(asio::use_awaitable);
         co_return std::pair{ids, st};
-    });
+    }, io_threads);
     EXPECT_EQ(ids, ids_of(segs));
     EXPECT_EQ(server.requests_for(key(0)), 1u);
     EXPECT_EQ(server.requests_for(key(1)), 3u);
@@ -351,7 +354,7 @@ TEST_F(fetcher_test, backoff_between_attempts_follows_the_policy) {
         EXPECT_EQ(ids.size(), 1u);
         EXPECT_EQ(s.stats().retries, 4u);
         co_await fetcher.async_close(asio::use_awaitable);
-    });
+    }, io_threads);
     auto log = server.recorded();
     ASSERT_EQ(log.size(), 5u);
     for (std::size_t k = 0; k + 1 < log.size(); ++k) {
@@ -387,7 +390,7 @@ TEST_F(fetcher_test, non_retryable_errors_fail_without_retries_naming_segment_ke
         EXPECT_EQ(s.stats().fallbacks, 1u);
         EXPECT_EQ(files_in(dir), 0u);
         co_await fetcher.async_close(asio::use_awaitable);
-    });
+    }, io_threads);
     EXPECT_EQ(server.requests_for(key(1)), 2u);
 }
 
@@ -406,7 +409,7 @@ TEST_F(fetcher_test, object_of_the_wrong_size_is_rejected) {
         EXPECT_EQ(ec, make_error_code(errc::size_mismatch));
         EXPECT_NE(s.last_error().message.find("expected 10001"), std::string::npos) << s.last_error().message;
         co_await fetcher.async_close(asio::use_awaitable);
-    });
+    }, io_threads);
     EXPECT_EQ(server.requests_for(key(0)), 2u);
 }
 
@@ -506,7 +509,7 @@ TEST_F(fetcher_test, close_cancels_a_download_waiting_in_backoff) {
         EXPECT_FALSE(fs::exists(dir));
         auto [ec, seg] = co_await s.async_next(use_tuple);
         EXPECT_EQ(ec, asio::error::operation_aborted);
-    });
+    }, io_threads);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s) << "close waited out the backoff";
     EXPECT_EQ(server.requests_for(key(0)), 1u) << "no attempt after close";
     EXPECT_EQ(server.requests_for(key(1)), 0u) << "segment 1 was queued behind the backoff and never sent";
@@ -603,7 +606,7 @@ TEST_F(fetcher_test, cancelled_next_leaves_the_stream_usable) {
         EXPECT_FALSE(ec) << s.last_error().to_string(ec);
         EXPECT_EQ(ids, ids_of(segs));
         co_await fetcher.async_close(asio::use_awaitable);
-    });
+    }, io_threads);
 }
 
 // Callbacks and futures work as well as use_awaitable.

@@ -164,8 +164,26 @@ public:
     /// and HTTP status; the stream is then closed and every file deleted, and
     /// later calls repeat the error); `operation_aborted` when the stream was
     /// closed or ended by a newer `fetch()`, or when this call was cancelled
-    /// through its token (terminal cancellation: only this wait ends, the
-    /// downloads go on and the next call picks up where this one stopped).
+    /// through its token.
+    ///
+    /// \par Cancellation
+    /// Terminal, partial and total cancellation through the token's slot end
+    /// only this call; the downloads go on. A cancelled call takes nothing:
+    /// when the cancellation reaches the call before its handler is invoked —
+    /// also after the segment was ready, while the result was on its way — the
+    /// handler gets `operation_aborted` and an empty optional, and the segment
+    /// stays the head: the next call returns it (same file, same order). Only a
+    /// cancellation that comes after the handler has been invoked is too late;
+    /// then the caller has the segment. The check is made on the handler's
+    /// associated executor just before the handler runs, so when the
+    /// cancellation is emitted on that executor too — `co_await
+    /// (stream.async_next(use_awaitable) || timer.async_wait(use_awaitable))`
+    /// in a coroutine on a strand, or on an io_context run by one thread — no
+    /// segment is ever lost: `||` throws away only results of calls it had
+    /// cancelled first. (A coroutine on the executor of an io_context run by
+    /// several threads lets the two sides of `||` run at once on different
+    /// threads; there the timer can win while the segment is already being
+    /// handed over, and `||` drops it. Use a strand.)
     template <class Token>
     auto async_next(Token&& token) {
         return boost::asio::async_initiate<Token, next_signature>(
