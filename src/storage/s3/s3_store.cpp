@@ -29,6 +29,12 @@ store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c)
     ssl.emplace(asio::ssl::context::tls_client);
     ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3);
+    // TLS 1.2 is the floor whatever the system's OpenSSL configuration allows:
+    // a permissive openssl.cnf (MinProtocol = TLSv1, @SECLEVEL=0) would
+    // otherwise let a TLS 1.0 handshake through and a signed request go out on it.
+    if (SSL_CTX_set_min_proto_version(ssl->native_handle(), TLS1_2_VERSION) != 1)
+        throw std::system_error(std::error_code(make_error_code(errc::tls_error)),
+                                "cannot set TLS 1.2 as the lowest TLS version");
     error_code ec;
     if (!cfg.ca_file.empty()) {
         ssl->load_verify_file(cfg.ca_file, ec);
