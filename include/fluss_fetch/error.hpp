@@ -35,7 +35,7 @@ enum class errc : int {
     // failed attempt and never passed on as data.
     truncated_body = 100,      ///< connection ended before Content-Length bytes
     content_range_mismatch,    ///< Content-Range is not the range that was asked for
-    missing_content_length,    ///< a GET answer without Content-Length
+    missing_content_length,    ///< a GET answer without Content-Length (e.g. chunked); not retried
     bad_response,              ///< unparsable HTTP or XML answer
     connect_timeout,           ///< no connection within the connect timeout
     first_byte_timeout,        ///< no response header within the first-byte timeout
@@ -43,6 +43,15 @@ enum class errc : int {
     tls_error,                 ///< TLS handshake or verification failed
     size_mismatch,             ///< the object is not the size the caller expected (e.g. the manifest)
     object_changed,            ///< the object was replaced while its ranged parts downloaded, again after a restart
+
+    // Not retried: the same server answers the same way, or time is up.
+    /// An answer no retry can make usable: a 200 with the whole object to a
+    /// ranged GET (the server ignores Range), a body with a Content-Encoding,
+    /// TLS bytes on an http:// endpoint. The message says what was sent.
+    unsupported_response = 150,
+    /// The request (with its retries) was not done by its deadline
+    /// (`get_options::deadline`, `download_options::part_deadline`).
+    deadline_exceeded,
 
     // Configuration and input.
     invalid_argument = 200,    ///< a bad option or argument (message names it)
@@ -67,7 +76,9 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 /// True when an attempt that failed with `ec` may succeed if tried again:
 /// 500, 503, 408, 429, RequestTimeout, connection reset / EOF mid-body,
 /// truncated bodies, timeouts, a wrong Content-Range. False for 4xx answers
-/// (403, 404, 400, 412, 416), configuration errors, local file errors and
+/// (403, 404, 400, 412, 416), answers that can never succeed
+/// (`missing_content_length`, `unsupported_response`), TLS failures,
+/// configuration errors, local file errors, running out of memory and
 /// cancellation (`operation_aborted`).
 bool is_retryable(const boost::system::error_code& ec) noexcept;
 

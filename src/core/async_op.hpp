@@ -32,12 +32,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/errc.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <tuple>
 #include <utility>
 
@@ -71,9 +73,12 @@ struct op_state {
 };
 
 /// Turn an escaped exception into an error code (a bug or bad_alloc: never silent).
+/// Running out of memory is `not_enough_memory`, never "malformed response".
 inline boost::system::error_code exception_to_error(std::exception_ptr e) {
     try {
         std::rethrow_exception(e);
+    } catch (const std::bad_alloc&) {
+        return boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
     } catch (const boost::system::system_error& se) {
         return se.code();
     } catch (const std::system_error& se) {

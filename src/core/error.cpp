@@ -45,6 +45,8 @@ public:
         case errc::offset_gap: return "offsets missing from the remote log";
         case errc::file_error: return "local file error";
         case errc::object_too_large: return "object larger than the allowed limit";
+        case errc::unsupported_response: return "the server's answer cannot be used (retrying would not help)";
+        case errc::deadline_exceeded: return "the request's deadline passed";
         }
         return "unknown fluss_fetch error " + std::to_string(ev);
     }
@@ -68,7 +70,6 @@ bool is_retryable(const boost::system::error_code& ec) noexcept {
         case errc::too_many_requests:
         case errc::truncated_body:
         case errc::content_range_mismatch:
-        case errc::missing_content_length:
         case errc::bad_response:
         case errc::connect_timeout:
         case errc::first_byte_timeout:

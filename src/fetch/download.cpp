@@ -98,6 +98,8 @@ asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::
                                        const std::string& temp, part& p, const download_options& opts,
                                        transfer_counters& counters) {
     const retry_policy& policy = opts.retry;
+    const auto deadline = opts.part_deadline.count() > 0 ? std::chrono::steady_clock::now() + opts.part_deadline
+                                                         : std::chrono::steady_clock::time_point::max();
     // A cancellation that arrives between two operations (say, while the
     // response of a failed attempt is being looked at) reaches no operation:
     // the coroutine's cancellation state remembers it, so look before each wait.
@@ -113,6 +115,7 @@ asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::
         go.range = p.range;
         go.if_match = p.if_match;
         go.stall_timeout = opts.stall_timeout;
+        go.deadline = deadline;
         auto [ec, r] = co_await store.async_get(key, go, sink, p.diag, use_tuple);
         if (!ec && p.total && r.meta.size != *p.total) {
             // Another object than the one described (a stale manifest, an
@@ -139,6 +142,11 @@ asio::awaitable<error_code> fetch_part(storage::object_store& store, const std::
         }
         if (ec == asio::error::operation_aborted || !is_retryable(ec) || attempt >= policy.max_retries) co_return ec;
         const auto wait = policy.backoff(attempt, uniform01());
+        if (std::chrono::steady_clock::now() + wait >= deadline) {  // no retry can finish in time
+            p.diag.message = (p.diag.message.empty() ? ec.message() : p.diag.message) +
+                             " (not retried: download_options.part_deadline would pass first)";
+            co_return ec;
+        }
         detail::logger().info("retrying {} after {} (attempt {} of {}), in {} ms", store.describe() + "/" + key,
                               p.diag.to_string(ec), attempt + 1, policy.max_retries + 1,
                               std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());

@@ -55,6 +55,15 @@ struct download_options {
     /// Queue the requests ahead of every waiting job of the pool (the
     /// segment a consumer is blocked on).
     bool urgent = false;
+    /// Time allowed for one request with all its retries and backoffs (one
+    /// ranged part, or the whole object when it is not split): an attempt
+    /// still running then fails with `errc::deadline_exceeded` (passed to the
+    /// store as `get_options::deadline`), and no retry starts whose backoff
+    /// would end past it. This bounds what the per-phase timeouts cannot: a
+    /// body that trickles in without ever stalling. 0: no deadline. 15 min
+    /// asks ≥ 75 KB/s of a 64 MiB part (the fetcher's default) and ≥ 1.2 MB/s
+    /// of a 1 GiB object fetched whole (`part_size` 0): raise it for slow links.
+    std::chrono::milliseconds part_deadline{15 * 60 * 1000};
 };
 
 /// Counters that many downloads may share (atomics: jobs run on several strands).

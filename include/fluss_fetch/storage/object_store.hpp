@@ -45,6 +45,10 @@ struct get_options {
     /// Stall timeout of this request; 0 keeps the store's own (`s3_options::stall_timeout`).
     /// Local stores ignore it.
     std::chrono::milliseconds stall_timeout{0};
+    /// The GET fails with `errc::deadline_exceeded` (not retryable) when it is
+    /// not complete by then, whatever phase it is in; max(): no deadline.
+    /// Local stores ignore it.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 /// What a successful GET delivered.

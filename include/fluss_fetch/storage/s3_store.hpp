@@ -52,11 +52,28 @@ struct s3_options {
 
     /// Time allowed to resolve and connect (and finish the TLS handshake).
     std::chrono::milliseconds connect_timeout{10'000};
-    /// Time allowed from the request sent to the response header received.
+    /// Time allowed from the request sent to the whole response header
+    /// received (`errc::first_byte_timeout`). One deadline per attempt, set
+    /// when the request has been written and not renewed by each byte: a
+    /// server that trickles its header and never ends it is cut off here.
     std::chrono::milliseconds first_byte_timeout{30'000};
     /// A body read that receives nothing for this long fails the attempt
     /// (`errc::stall_timeout`). There is no whole-request deadline: a large
     /// object may take as long as it takes while bytes keep arriving.
+    ///
+    /// \par Time budget of one request with its retries (worst case)
+    /// Until the body starts, one attempt takes at most connect_timeout +
+    /// stall_timeout (writing the request) + first_byte_timeout; with the
+    /// default retry policy (6 attempts, backoff 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s,
+    /// +25 % jitter) a server that accepts connections and never answers costs
+    /// at most 6 × (10 + 30 + 30) s + 3.9 s ≈ 7 min per part before the error
+    /// (6 × 30 s when only the header never comes). Answers that can never
+    /// succeed (no Content-Length, Range ignored, a Content-Encoding, TLS
+    /// below 1.2, a redirect) fail on the first attempt. Once the body flows,
+    /// only a stall of stall_timeout ends an attempt: a body that keeps
+    /// trickling is cut off only by `get_options::deadline`, which downloads
+    /// set from `download_options::part_deadline` (15 min per part with its
+    /// retries), so no part takes longer than that whatever the server does.
     std::chrono::milliseconds stall_timeout{30'000};
 
     /// Objects per ListObjectsV2 page (`max-keys`); 0: the server's default (1000).

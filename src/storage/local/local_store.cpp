@@ -74,10 +74,14 @@ error_code check_key(std::string_view key, diagnostics& diag, const char* what =
     return make_error_code(errc::invalid_argument);
 }
 
-void start_diag(diagnostics& diag, const char* op, const std::string& key) {
+// A store rooted at "/" (what open_store makes of a file:// URI) takes the
+// absolute path without its leading '/' as the key: messages give it back
+// its '/', so "GET /var/x.log", not "GET var/x.log". Under any other root
+// the key stays the object key (relative to the remote dir) that callers match.
+void start_diag(diagnostics& diag, const char* op, const std::string& key, const fs::path& root) {
     diag.clear();
     diag.operation = op;
-    diag.key = key;
+    diag.key = root == fs::path("/") && valid_key(key) ? "/" + key : key;
 }
 
 struct fd_guard {
@@ -107,7 +111,7 @@ void local_store::do_get(std::string key, get_options opts, byte_sink& sink, dia
         [self, key = std::move(key), opts = std::move(opts), &sink,
          &diag](std::shared_ptr<detail::op_state> st) -> asio::awaitable<std::tuple<error_code, get_result>> {
             using result = std::tuple<error_code, get_result>;
-            start_diag(diag, "GET", key);
+            start_diag(diag, "GET", key, self->root);
             if (auto ec = check_key(key, diag)) co_return result{ec, {}};
             const fs::path p = self->root / key;
             fd_guard f{::open(p.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -170,7 +174,7 @@ void local_store::do_head(std::string key, diagnostics& diag, head_handler h) {
         [self, key = std::move(key),
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code, object_meta>> {
             using result = std::tuple<error_code, object_meta>;
-            start_diag(diag, "HEAD", key);
+            start_diag(diag, "HEAD", key, self->root);
             if (auto ec = check_key(key, diag)) co_return result{ec, {}};
             const fs::path p = self->root / key;
             struct stat sb {};
@@ -193,7 +197,7 @@ void local_store::do_list(std::string prefix, diagnostics& diag, list_handler h)
         [self, prefix = std::move(prefix),
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code, entries>> {
             using result = std::tuple<error_code, entries>;
-            start_diag(diag, "LIST", prefix);
+            start_diag(diag, "LIST", prefix, self->root);
             if (!prefix.empty())
                 if (auto ec = check_key(prefix.back() == '/' ? prefix.substr(0, prefix.size() - 1) : prefix, diag,
                                         "prefix"))
@@ -226,7 +230,7 @@ void local_store::do_put(std::string key, std::string body, diagnostics& diag, p
         asio::make_strand(self->ex),
         [self, key = std::move(key), body = std::move(body),
          &diag](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code>> {
-            start_diag(diag, "PUT", key);
+            start_diag(diag, "PUT", key, self->root);
             if (auto ec = check_key(key, diag)) co_return std::tuple{ec};
             const fs::path p = self->root / key;
             std::error_code fec;

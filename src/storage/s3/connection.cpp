@@ -121,6 +121,21 @@ asio::awaitable<boost::system::error_code> connect(connection& c, const store_co
             diag.message = "TLS handshake with " + where + " failed: " + hec.message();
             if (verify != X509_V_OK)
                 diag.message += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
+            // Say what the failure means when OpenSSL's words do not.
+            const int reason = hec.category() == asio::error::get_ssl_category()
+                                   ? ERR_GET_REASON(static_cast<unsigned long>(hec.value()))
+                                   : 0;
+            if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                reason == SSL_R_RECORD_LENGTH_MISMATCH)
+                diag.message += ": the server answered in plain HTTP (or another protocol), not TLS; TLS was expected "
+                                "because the endpoint is https:// (use http:// if the server speaks plain HTTP)";
+            else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_VERSION_TOO_LOW ||
+                     reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
+                diag.message += ": the server offers only TLS 1.1 or older (it refused TLS 1.2 and 1.3); "
+                                "fluss_fetch requires TLS 1.2 or newer";
+            else if (hec == asio::ssl::error::stream_truncated)
+                diag.message += ": the server closed the connection during the handshake (a plain-HTTP server "
+                                "does that too: TLS was expected because the endpoint is https://)";
             c.close();
             co_return make_error_code(errc::tls_error);
         }

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -25,10 +26,49 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view empty_payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+// Arm the stream's timer for one phase: `phase` from now, or the request's
+// own deadline when that comes first. Returns the error a timeout then means.
+errc arm(connection& c, std::chrono::milliseconds phase, std::chrono::steady_clock::time_point deadline,
+         errc phase_timeout) {
+    const auto phase_end = std::chrono::steady_clock::now() + phase;
+    if (deadline < phase_end) {
+        c.lowest().expires_at(deadline);
+        return errc::deadline_exceeded;
+    }
+    c.lowest().expires_at(phase_end);
+    return phase_timeout;
+}
+
 // The phase decides what a Beast stream timeout means.
 boost::system::error_code map_timeout(boost::system::error_code ec, errc phase_timeout) {
     if (ec == beast::error::timeout) return make_error_code(phase_timeout);
     return ec;
+}
+
+// The first bytes of an answer that is not HTTP, as hex ("15 03 01 00 02"), for messages.
+std::string hex_prefix(const beast::flat_buffer& b, std::size_t n = 8) {
+    auto d = b.cdata();
+    const auto* p = static_cast<const unsigned char*>(d.data());
+    std::string out;
+    static const char* digits = "0123456789abcdef";
+    for (std::size_t i = 0; i < std::min(n, d.size()); ++i) {
+        if (!out.empty()) out += ' ';
+        out += digits[p[i] >> 4];
+        out += digits[p[i] & 15];
+    }
+    return out;
+}
+
+// A TLS record header: content type 20-23 (change_cipher_spec, alert,
+// handshake, application_data), then major version 3.
+bool looks_like_tls(const beast::flat_buffer& b) {
+    auto d = b.cdata();
+    const auto* p = static_cast<const unsigned char*>(d.data());
+    return d.size() >= 2 && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 0x03;
+}
+
+bool is_identity(std::string_view coding) {
+    return coding.empty() || beast::iequals(coding, "identity");
 }
 
 // "bytes FIRST-LAST/TOTAL" → (first, last, total); TOTAL may be '*'.
@@ -84,7 +124,8 @@ http::request<http::string_body> build_request(const store_state& s, const reque
 template <class Stream>
 asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connection& c, const store_state& s,
                                                        detail::op_state& st, std::uint64_t length, byte_sink& sink,
-                                                       std::uint64_t& written, std::chrono::milliseconds stall) {
+                                                       std::uint64_t& written, std::chrono::milliseconds stall,
+                                                       std::chrono::steady_clock::time_point deadline) {
     if (!c.io || c.io_size != s.opts.io_buffer_size) {
         c.io_size = s.opts.io_buffer_size;
         c.io = std::make_unique<std::byte[]>(c.io_size);
@@ -109,7 +150,7 @@ asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connectio
         }
         if (st.cancelled) co_return asio::error::operation_aborted;
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cap - fill, remaining));
-        c.lowest().expires_after(stall);
+        const errc timeout = arm(c, stall, deadline, errc::stall_timeout);
         auto [ec, n] = co_await stream.async_read_some(asio::buffer(io + fill, want), use_tuple);
         fill += n;
         remaining -= n;
@@ -117,7 +158,7 @@ asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connectio
             if (st.cancelled) co_return asio::error::operation_aborted;
             if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
                 co_return make_error_code(errc::truncated_body);
-            co_return map_timeout(ec, errc::stall_timeout);
+            co_return map_timeout(ec, timeout);
         }
     }
     if (fill > 0) {
@@ -135,10 +176,16 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
 
     const auto stall = spec.stall_timeout.count() > 0 ? spec.stall_timeout : s.opts.stall_timeout;
     auto req = build_request(s, spec);
-    c.lowest().expires_after(stall);
+    const std::string where = s.cfg.connect_host + ":" + s.cfg.pub.port;
+    const auto deadline_message = [&](const std::string& phase) {
+        return "the request's deadline passed while " + phase + " (" + where +
+               "; download_options.part_deadline / get_options.deadline)";
+    };
+    const errc write_timeout = arm(c, stall, spec.deadline, errc::stall_timeout);
     auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
     if (wec) {
-        r.ec = st.cancelled ? asio::error::operation_aborted : map_timeout(wec, errc::stall_timeout);
+        r.ec = st.cancelled ? asio::error::operation_aborted : map_timeout(wec, write_timeout);
+        if (r.ec == errc::deadline_exceeded) r.message = deadline_message("sending the request");
         r.stale = !st.cancelled;
         co_return r;
     }
@@ -147,15 +194,38 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     hp.body_limit(boost::none);
     hp.header_limit(64 * 1024);
     if (spec.method == http::verb::head) hp.skip(true);
-    c.lowest().expires_after(s.opts.first_byte_timeout);
+    const errc header_timeout = arm(c, s.opts.first_byte_timeout, spec.deadline, errc::first_byte_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, c.buffer, hp, use_tuple);
     if (hec) {
         if (st.cancelled) {
             r.ec = asio::error::operation_aborted;
+        } else if (c.plain && looks_like_tls(c.buffer)) {
+            // TLS bytes on an http:// endpoint: the port speaks TLS, and no
+            // retry changes that (Beast sees a bad or partial status line).
+            r.ec = make_error_code(errc::unsupported_response);
+            r.message = "the server at " + where + " answered with TLS (bytes " + hex_prefix(c.buffer) +
+                        "), not HTTP: it seems to speak TLS; use an https:// endpoint instead of http://";
+        } else if (hec == http::error::header_limit) {
+            r.ec = hec;
+            r.message = "the response header of " + where + " is larger than 64 KiB";
+        } else if (hec.category() == boost::system::error_code(http::error::bad_version).category() &&
+                   hec != http::error::end_of_stream && hec != http::error::partial_message) {
+            // Not an HTTP response at all.
+            r.ec = hec;
+            r.message = "the answer of " + where + " is not an HTTP/1.1 response (" + hec.message() +
+                        "; first bytes " + hex_prefix(c.buffer) + ")";
         } else {
             r.stale = hec == http::error::end_of_stream || hec == asio::error::connection_reset;
-            r.ec = map_timeout(hec, errc::first_byte_timeout);
+            r.ec = map_timeout(hec, header_timeout);
             if (hec == http::error::end_of_stream) r.ec = asio::error::eof;
+            if (r.ec == errc::deadline_exceeded)
+                r.message = deadline_message("waiting for the response header");
+            else if (r.ec == errc::first_byte_timeout)
+                r.message = "no complete response header from " + where + " within " +
+                            std::to_string(s.opts.first_byte_timeout.count()) + " ms (s3_options.first_byte_timeout)";
+            else if (hec == http::error::end_of_stream && c.plain)
+                r.message = "the server at " + where +
+                            " closed the connection without answering (if that port speaks TLS, use https://)";
         }
         co_return r;
     }
@@ -165,6 +235,8 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     r.etag = std::string(h[http::field::etag]);
     r.last_modified = std::string(h[http::field::last_modified]);
     r.request_id = std::string(h["x-amz-request-id"]);
+    r.location = std::string(h[http::field::location]);
+    r.bucket_region = std::string(h["x-amz-bucket-region"]);
     r.object_size = r.content_length.value_or(0);
     const bool ok = r.status >= 200 && r.status < 300;
 
@@ -174,27 +246,57 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     }
 
     if (ok && spec.sink) {
+        // Answers that no retry makes usable: the same server answers the same way.
+        const std::string status_text = "HTTP " + std::to_string(r.status);
+        if (const auto coding = h[http::field::content_encoding]; !is_identity(coding)) {
+            r.ec = make_error_code(errc::unsupported_response);
+            r.message = status_text + " with Content-Encoding: " + std::string(coding) +
+                        ": fluss_fetch takes the object's bytes as stored and does not decode them (the object was "
+                        "uploaded with that encoding, or a proxy re-encodes it)";
+            co_return r;
+        }
         if (hp.chunked() || !r.content_length) {
             r.ec = make_error_code(errc::missing_content_length);
+            r.message = hp.chunked() ? status_text + " with Transfer-Encoding: chunked and no Content-Length"
+                                     : status_text + " without Content-Length (the body ends when the connection does)";
+            r.message += ": a GET body needs a Content-Length, or a short body cannot be told from a whole one";
             co_return r;
         }
         if (spec.range) {
             std::uint64_t first = 0, last = 0, total = 0;
             const auto cr = h[http::field::content_range];
             const std::uint64_t want_last = spec.range->offset + spec.range->length - 1;
-            // A range that runs past the end comes back clipped to the object (as S3 does).
-            const bool parsed = r.status == 206 && parse_content_range(cr, first, last, total);
-            if (!parsed || first != spec.range->offset || total == 0 || last != std::min(want_last, total - 1) ||
-                *r.content_length != last - first + 1) {
-                r.ec = make_error_code(errc::content_range_mismatch);
-                r.body = "asked for bytes " + std::to_string(spec.range->offset) + "-" + std::to_string(want_last) +
-                         ", got HTTP " + std::to_string(r.status) + " Content-Range '" + std::string(cr) +
-                         "' Content-Length " + std::to_string(*r.content_length);
-                co_return r;
+            const std::string asked =
+                "a ranged GET of bytes " + std::to_string(spec.range->offset) + "-" + std::to_string(want_last);
+            if (r.status == 200) {
+                // The server ignores Range. When the range starts at 0 and covers
+                // the whole object these are exactly the bytes asked for (a range
+                // past the end is clipped, as S3 does); otherwise never usable.
+                if (spec.range->offset != 0 || *r.content_length > spec.range->length) {
+                    r.ec = make_error_code(errc::unsupported_response);
+                    r.message = "HTTP 200 with the whole object (Content-Length " + std::to_string(*r.content_length) +
+                                ") to " + asked + ": the server ignores Range";
+                    co_return r;
+                }
+            } else {
+                // A range that runs past the end comes back clipped to the object (as S3 does).
+                const bool parsed = r.status == 206 && parse_content_range(cr, first, last, total);
+                if (!parsed || first != spec.range->offset || total == 0 || last != std::min(want_last, total - 1) ||
+                    *r.content_length != last - first + 1) {
+                    r.ec = make_error_code(errc::content_range_mismatch);
+                    r.message = "asked for bytes " + std::to_string(spec.range->offset) + "-" +
+                                std::to_string(want_last) + ", got " + status_text + " Content-Range '" +
+                                std::string(cr) + "' Content-Length " + std::to_string(*r.content_length);
+                    co_return r;
+                }
+                r.object_size = total;
             }
-            r.object_size = total;
         }
-        r.ec = co_await stream_body(stream, c, s, st, *r.content_length, *spec.sink, r.sink_bytes, stall);
+        r.ec = co_await stream_body(stream, c, s, st, *r.content_length, *spec.sink, r.sink_bytes, stall,
+                                    spec.deadline);
+        if (r.ec == errc::deadline_exceeded)
+            r.message = deadline_message("reading the body (" + std::to_string(r.sink_bytes) + " of " +
+                                         std::to_string(*r.content_length) + " bytes written)");
         if (!r.ec) c.reusable = hp.keep_alive();
         co_return r;
     }
@@ -203,7 +305,7 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
     http::response_parser<http::string_body> bp{std::move(hp)};
     bp.body_limit(ok ? spec.string_limit : 64 * 1024);
     while (!bp.is_done()) {
-        c.lowest().expires_after(stall);
+        const errc body_timeout = arm(c, stall, spec.deadline, errc::stall_timeout);
         auto [bec, bn] = co_await http::async_read_some(stream, c.buffer, bp, use_tuple);
         if (bec) {
             if (st.cancelled) {
@@ -214,7 +316,8 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
             } else if (bec == http::error::partial_message || bec == asio::error::eof) {
                 r.ec = make_error_code(errc::truncated_body);
             } else {
-                r.ec = map_timeout(bec, errc::stall_timeout);
+                r.ec = map_timeout(bec, body_timeout);
+                if (r.ec == errc::deadline_exceeded) r.message = deadline_message("reading the body");
             }
             co_return r;
         }

@@ -23,6 +23,7 @@ struct request_spec {
     std::optional<byte_range> range;
     std::string if_match;
     std::chrono::milliseconds stall_timeout{0};                 ///< 0: the store's own
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     std::string body;                                           ///< PUT body
     byte_sink* sink = nullptr;                                  ///< GET 2xx body goes here when set
     std::size_t string_limit = 1 << 20;                         ///< bodies read into `body` up to this
@@ -37,6 +38,9 @@ struct exchange_result {
     std::string etag;
     std::string last_modified;
     std::string request_id;
+    std::string location;               ///< Location header (redirects)
+    std::string bucket_region;          ///< x-amz-bucket-region header (wrong-region redirects)
+    std::string message;                ///< with `ec`: what the server sent that was wrong, in words
     std::string body;                   ///< the body when not streamed to the sink
     std::uint64_t sink_bytes = 0;       ///< bytes handed to the sink
 };

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace fluss_fetch::storage {
@@ -29,6 +30,12 @@ store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c)
     ssl.emplace(asio::ssl::context::tls_client);
     ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3);
+    // TLS 1.2 is the floor whatever the system's OpenSSL configuration allows:
+    // a permissive openssl.cnf (MinProtocol = TLSv1, @SECLEVEL=0) would
+    // otherwise let a TLS 1.0 handshake through and a signed request go out on it.
+    if (SSL_CTX_set_min_proto_version(ssl->native_handle(), TLS1_2_VERSION) != 1)
+        throw std::system_error(std::error_code(make_error_code(errc::tls_error)),
+                                "cannot set TLS 1.2 as the lowest TLS version");
     error_code ec;
     if (!cfg.ca_file.empty()) {
         ssl->load_verify_file(cfg.ca_file, ec);
@@ -68,19 +75,61 @@ error_code classify(unsigned status, std::string_view code) {
     }
 }
 
+// A short printable excerpt of a body that is not an S3 error document
+// (an HTML error page of a proxy, a plain-text refusal).
+std::string excerpt(std::string_view body, std::size_t limit = 160) {
+    std::string out;
+    for (unsigned char ch : body) {
+        if (out.size() >= limit) {
+            out += "...";
+            break;
+        }
+        const bool space = ch == '\r' || ch == '\n' || ch == '\t' || ch == ' ';
+        if (space) {
+            if (!out.empty() && out.back() != ' ') out += ' ';
+        } else {
+            out += (ch >= 0x20 && ch < 0x7f) ? static_cast<char>(ch) : '?';
+        }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+// A redirect names where the bucket lives; fluss_fetch does not follow it
+// (the request would need signing for another region and host).
+std::string redirect_message(const exchange_result& r, const std::string& endpoint) {
+    std::string m = "the server redirects (not followed):";
+    if (!r.bucket_region.empty()) m += " the bucket's region is " + r.bucket_region + " (x-amz-bucket-region)";
+    if (!endpoint.empty()) m += (m.back() == ':' ? " endpoint " : ", endpoint ") + endpoint;
+    if (!r.location.empty()) {
+        // Without any query: a presigned Location would carry a signature.
+        m += (m.back() == ':' ? " Location '" : ", Location '") + r.location.substr(0, r.location.find('?')) + "'";
+    }
+    if (m.back() == ':') m += " no Location and no x-amz-bucket-region given";
+    return m + "; set the store's region / endpoint to the bucket's";
+}
+
 // Fill `diag` from a finished exchange and return the operation's error.
 error_code conclude(const exchange_result& r, diagnostics& diag) {
     diag.http_status = r.status;
     if (!r.request_id.empty()) diag.request_id = r.request_id;
     if (r.ec) {
-        if (r.ec == errc::content_range_mismatch) diag.message = r.body;
+        if (!r.message.empty()) diag.message = r.message;
         return r.ec;
     }
     if (r.status >= 200 && r.status < 300) return {};
+    std::string endpoint;
     if (auto e = parse_error_body(r.body)) {
         diag.s3_code = e->code;
         diag.message = e->message;
+        endpoint = e->endpoint;
         if (diag.request_id.empty()) diag.request_id = e->request_id;
+    } else if (!r.body.empty()) {
+        diag.message = "the server answered '" + excerpt(r.body) + "'";
+    }
+    if (r.status >= 300 && r.status < 400) {
+        auto m = redirect_message(r, endpoint);
+        diag.message = diag.message.empty() ? m : diag.message + " - " + m;
     }
     return classify(r.status, diag.s3_code);
 }
@@ -100,7 +149,23 @@ asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_p
     for (int attempt = 0;; ++attempt) {
         const bool reused = c->connected;
         if (!c->connected) {
-            auto ec = co_await connect(*c, s.cfg, s.ssl ? &*s.ssl : nullptr, s.opts.connect_timeout, diag);
+            // The request's deadline bounds the connect too.
+            auto connect_timeout = s.opts.connect_timeout;
+            bool by_deadline = false;
+            if (spec.deadline != std::chrono::steady_clock::time_point::max()) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    spec.deadline - std::chrono::steady_clock::now());
+                if (left < connect_timeout) {
+                    connect_timeout = std::max(left, std::chrono::milliseconds(0));
+                    by_deadline = true;
+                }
+            }
+            auto ec = co_await connect(*c, s.cfg, s.ssl ? &*s.ssl : nullptr, connect_timeout, diag);
+            if (ec == errc::connect_timeout && by_deadline) {
+                ec = make_error_code(errc::deadline_exceeded);
+                diag.message = "the request's deadline passed while connecting to " + s.cfg.connect_host + ":" +
+                               s.cfg.pub.port + " (download_options.part_deadline / get_options.deadline)";
+            }
             if (ec) {
                 r = exchange_result{};
                 r.ec = st.cancelled ? asio::error::operation_aborted : ec;
@@ -185,6 +250,7 @@ void s3_store::do_get(std::string key, get_options opts, byte_sink& sink, diagno
             spec.range = opts.range;
             spec.if_match = opts.if_match;
             spec.stall_timeout = opts.stall_timeout;
+            spec.deadline = opts.deadline;
             spec.sink = &sink;
             auto r = co_await s3::run_request(*self, c, *st, spec, diag);
             self->pool.release(c);

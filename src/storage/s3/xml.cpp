@@ -112,6 +112,7 @@ std::optional<error_body> parse_error_body(std::string_view xml) {
     e.message = text_of(root.inner, "Message").value_or("");
     e.key = text_of(root.inner, "Key").value_or("");
     e.request_id = text_of(root.inner, "RequestId").value_or("");
+    e.endpoint = text_of(root.inner, "Endpoint").value_or("");
     if (e.code.empty()) return std::nullopt;
     return e;
 }

@@ -17,6 +17,7 @@ struct error_body {
     std::string message;
     std::string key;
     std::string request_id;
+    std::string endpoint;  ///< <Endpoint> of a 301 PermanentRedirect / 307 TemporaryRedirect
 };
 
 /// nullopt when `xml` is not an S3 error document.
