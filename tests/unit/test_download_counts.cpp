@@ -107,11 +107,12 @@ TEST_F(download_counts, a_ranged_part_always_short_fails_as_truncated) {
     EXPECT_EQ(dir.file_count(), 0u) << "a temp file was left behind";
 }
 
-// Unknown size: the first part is a ranged GET of part_size whose answer tells
-// the size. The object (smaller than a part) claims 10 000 bytes but only
-// 9 999 are reported written: the part had no length to check against, so
-// only the whole-object count can refuse it. Not retried: the download as a
-// whole came up short.
+// Unknown size, no ranged parts (part_size 0): one plain GET whose answer
+// tells the size. The object claims 10 000 bytes but only 9 999 are reported
+// written: the part had no length to check against, so only the
+// whole-object count can refuse it. Not retried: the download as a whole
+// came up short. (With ranged parts the first answer's own byte count is
+// checked against its Content-Range first.)
 TEST_F(download_counts, an_object_shorter_than_the_size_it_claims_fails_as_truncated) {
     fake_store* self = nullptr;
     fake_store store(ioc.get_executor(), body, [&self](const fake_store::call& c) {
@@ -121,14 +122,14 @@ TEST_F(download_counts, an_object_shorter_than_the_size_it_claims_fails_as_trunc
     });
     self = &store;
     auto o = fast_retries();
-    o.part_size = 1 << 20;  // the first (discovery) part covers the whole object
+    o.part_size = 0;  // the whole object in one GET, its size unknown beforehand
     auto r = download(store, o);
     EXPECT_EQ(r.ec, make_error_code(errc::truncated_body)) << r.diag.to_string(r.ec);
     EXPECT_NE(r.diag.message.find("received 9999 bytes of 10000"), std::string::npos) << r.diag.message;
     EXPECT_FALSE(std::filesystem::exists(target())) << "a short object appeared under its final name";
     EXPECT_EQ(dir.file_count(), 0u) << "a temp file was left behind";
     ASSERT_EQ(store.calls().size(), 1u);
-    ASSERT_TRUE(store.calls()[0].opts.range.has_value()) << "the size was discovered by a ranged GET";
+    ASSERT_FALSE(store.calls()[0].opts.range.has_value()) << "one plain GET";
 }
 
 // The honest store gives the exact bytes through both paths (the tests above

@@ -492,7 +492,11 @@ TEST_F(fetcher_test, close_cancels_stalled_downloads_promptly) {
 // Invariant 6: close while the only worker waits out a 60 s backoff.
 TEST_F(fetcher_test, close_cancels_a_download_waiting_in_backoff) {
     make_segments(2, 10'000);
+    // On an io_context run by several threads either download may reach the
+    // only worker first: whichever does gets the 503 and holds the worker in
+    // its backoff.
     server.add_fault({fault::kind::status, key(0), 503, "SlowDown"});
+    server.add_fault({fault::kind::status, key(1), 503, "SlowDown"});
     storage::s3_store store(ioc.get_executor(), store_options());
     auto o = options(2, 1);
     o.retry.initial_backoff = 60s;
@@ -503,7 +507,7 @@ TEST_F(fetcher_test, close_cancels_a_download_waiting_in_backoff) {
     test::run_on(ioc, [&]() -> asio::awaitable<void> {
         auto s = fetcher.fetch(tablet, segs, 0);
         const bool answered =
-            co_await test::off_thread([&] { return server_sees([&] { return server.completed_for(key(0)) == 1; }); });
+            co_await test::off_thread([&] { return server_sees([&] { return server.completed() == 1; }); });
         EXPECT_TRUE(answered);
         co_await fetcher.async_close(asio::use_awaitable);
         EXPECT_FALSE(fs::exists(dir));
@@ -511,8 +515,18 @@ TEST_F(fetcher_test, close_cancels_a_download_waiting_in_backoff) {
         EXPECT_EQ(ec, asio::error::operation_aborted);
     }, io_threads);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 30s) << "close waited out the backoff";
-    EXPECT_EQ(server.requests_for(key(0)), 1u) << "no attempt after close";
-    EXPECT_EQ(server.requests_for(key(1)), 0u) << "segment 1 was queued behind the backoff and never sent";
+    const auto rec = server.recorded();
+    std::string seen;
+    for (const auto& r : rec) seen += " " + r.method + " " + r.key;
+    ASSERT_FALSE(rec.empty());
+    const std::string backing_off = rec.front().key;
+    const std::string other = backing_off == key(0) ? key(1) : key(0);
+    EXPECT_EQ(server.requests_for(backing_off), 1u) << "no attempt after close; requests:" << seen;
+    // The other one waited in the pool's queue behind the backoff. Its
+    // cancellation and the worker freed by the first one's race on several
+    // threads, so its first attempt may start while close runs (and is
+    // cancelled at once); never a second one.
+    EXPECT_LE(server.requests_for(other), 1u) << "requests:" << seen;
 }
 
 // Invariant 6: a second fetch() ends the first stream: it reports
