@@ -345,7 +345,10 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                             co_await wake.async_wait(use_tuple);
                             continue;
                         }
-                        auto [i, pec] = done.front();
+                        // Plain names, not a structured binding: the lambdas below use them
+                        // (Clang 14, which builds the fuzz targets, cannot capture bindings).
+                        const std::size_t i = done.front().first;
+                        const error_code pec = done.front().second;
                         done.pop_front();
                         auto node = flying.extract(i);
                         part& p = node.mapped()->p;
