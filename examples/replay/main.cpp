@@ -1,7 +1,7 @@
 // fluss-replay: rebuild a Fluss primary-key bucket's KV state from its remote log.
 //
 //   fluss-replay --remote-log-dir URI --schema "id INT, name STRING" --primary-key id
-//                [--log-format compacted|indexed|arrow] [--manifest URI]
+//                [--log-format arrow|compacted|indexed] [--schema-id 1] [--manifest URI]
 //                [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]
 //                [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]
 //                [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]
@@ -56,12 +56,15 @@ namespace {
 
 constexpr const char* usage_text =
     "usage: fluss-replay --remote-log-dir URI --schema COLUMNS --primary-key COL[,COL...]\n"
-    "                    [--log-format compacted|indexed|arrow] [--manifest URI]\n"
+    "                    [--log-format arrow|compacted|indexed] [--schema-id 1] [--manifest URI]\n"
     "                    [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]\n"
     "                    [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]\n"
     "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]\n"
     "  --remote-log-dir  a log tablet dir: s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...\n"
     "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
+    "  --log-format      the table's table.log.format (default compacted)\n"
+    "  --schema-id N     the id of the schema --schema describes (default 1); a batch written\n"
+    "                    with another schema id fails the replay, naming both\n"
     "  --manifest        default: the newest manifest under the tablet's metadata/\n"
     "  --stop-offset     default: the end of the manifest's log; --start-offset default 0\n"
     "                    (a hole in [start, stop), between or inside segments, fails the replay)\n"
@@ -77,6 +80,7 @@ struct args {
     std::string schema_text;
     std::string primary_key;
     log::log_format format = log::log_format::compacted;
+    std::int16_t schema_id = 1;
     std::string manifest;
     std::int64_t start_offset = 0;
     std::optional<std::int64_t> stop_offset;
@@ -105,6 +109,10 @@ args parse_args(int argc, char** argv) {
             else if (v == "indexed" || v == "INDEXED") a.format = log::log_format::indexed;
             else if (v == "arrow" || v == "ARROW") a.format = log::log_format::arrow;
             else throw usage_error("--log-format: '" + v + "' is not compacted, indexed or arrow");
+        } else if (f == "--schema-id") {
+            const auto id = parse_count(f, value(i));
+            if (id > 32767) throw usage_error("--schema-id must be 0..32767");
+            a.schema_id = static_cast<std::int16_t>(id);
         } else if (f == "--manifest") a.manifest = value(i);
         else if (f == "--start-offset") a.start_offset = parse_count(f, value(i));
         else if (f == "--stop-offset") a.stop_offset = parse_count(f, value(i));
@@ -168,6 +176,7 @@ struct program {
     asio::thread_pool decoder{1};
     log::schema schema;
     log::memory_kv_state state;
+    std::optional<log::kv_applier> applier;  // the decode thread's
     counters stats;
     std::optional<log::replay_continuity> continuity;  // the decode thread's, once the range is known
     std::unique_ptr<storage::object_store> store;
@@ -234,7 +243,7 @@ struct program {
         while (auto b = batches.next()) {
             if (stop_decoding) return;
             continuity->on_batch(*b);  // a batch starting past the offset reached: a hole
-            log::apply_batch(schema, a.format, *b, s.segment_id, state, stats.apply);
+            applier->apply(*b, s.segment_id, state, stats.apply);
             stats.next_offset = continuity->next_offset();
             if (b->file_offset - kept_from >= drop_every) {
                 file.drop_before(b->file_offset);
@@ -260,6 +269,11 @@ struct program {
             tablet = log::parse_tablet_dir(u.key);
             schema = log::schema::parse(a.schema_text, a.primary_key);
         } catch (const std::exception& e) {
+            throw usage_error(e.what());
+        }
+        try {
+            applier.emplace(schema, a.format, a.schema_id);
+        } catch (const log::log_error& e) {  // a type the format cannot carry
             throw usage_error(e.what());
         }
         store = storage::open_store(ioc.get_executor(), u, a.s3);

@@ -45,46 +45,38 @@ void memory_kv_state::dump(std::ostream& out) const {
     }
 }
 
-void apply_batch(const schema& s, log_format format, const batch_view& batch, const std::string& segment_id,
-                 kv_state& state, apply_stats& stats) {
+kv_applier::kv_applier(const schema& s, log_format format, std::optional<std::int16_t> schema_id)
+    : source_(make_record_source(format, s)), schema_id_(schema_id) {}
+
+void kv_applier::apply(const batch_view& batch, const std::string& segment_id, kv_state& state, apply_stats& stats) {
     const auto& h = batch.header;
-    if (format == log_format::arrow) {
-        if (h.record_count > 0)
-            throw log_error(log_error::kind::unsupported, segment_id, static_cast<std::int64_t>(batch.file_offset),
-                            h.base_offset, "ARROW log format is not supported yet");
-        ++stats.batches;
-        return;
-    }
-    const auto rf = format == log_format::indexed ? row_format::indexed : row_format::compacted;
-    // value = schema id (2 bytes LE) + the row bytes as stored
-    std::string value;
-    value.reserve(256);
-    record_reader records(batch, segment_id);
-    while (auto r = records.next()) {
+    if (schema_id_ && h.schema_id != *schema_id_)
+        throw log_error(log_error::kind::unsupported, segment_id, static_cast<std::int64_t>(batch.file_offset),
+                        h.base_offset,
+                        "batch schema id " + std::to_string(h.schema_id) + " is not the schema id " +
+                            std::to_string(*schema_id_) + " the given schema describes (schema evolution is not supported)");
+    source_->open(batch, segment_id);
+    kv_record r;
+    while (source_->next(r)) {
         ++stats.records;
-        switch (r->type) {
+        switch (r.type) {
         case change_type::update_before: ++stats.update_befores; continue;
-        case change_type::del: ++stats.deletes; break;
+        case change_type::del:
+            ++stats.deletes;
+            state.remove(r.key);
+            continue;
         case change_type::insert: ++stats.inserts; break;
         case change_type::update_after: ++stats.update_afters; break;
         case change_type::append_only: ++stats.appends; break;
         }
-        std::string key;
-        try {
-            key = key_of(s, r->row, rf);
-        } catch (const std::invalid_argument& e) {
-            throw log_error(log_error::kind::bad_row, segment_id, static_cast<std::int64_t>(batch.file_offset),
-                            r->offset, e.what());
-        }
-        if (r->type == change_type::del) {
-            state.remove(key);
-            continue;
-        }
-        value.assign({static_cast<char>(h.schema_id & 0xff), static_cast<char>((h.schema_id >> 8) & 0xff)});
-        value.append(reinterpret_cast<const char*>(r->row.data()), r->row.size());
-        state.put(key, value);
+        state.put(r.key, r.value);
     }
     ++stats.batches;
+}
+
+void apply_batch(const schema& s, log_format format, const batch_view& batch, const std::string& segment_id,
+                 kv_state& state, apply_stats& stats) {
+    kv_applier(s, format, std::nullopt).apply(batch, segment_id, state, stats);
 }
 
 }  // namespace fluss_fetch::log

@@ -389,9 +389,9 @@ TEST(fmt_rows, key_of_non_canonical_varints_is_the_canonical_key) {
 TEST(fmt_rows, every_type_round_trips_in_both_formats) {
     const auto s = schema::parse(
         "b BOOLEAN, t TINYINT, sm SMALLINT, i INT NOT NULL, bi BIGINT, f FLOAT, d DOUBLE, st STRING, by BYTES, "
-        "dt DATE, tm TIME, ts3 TIMESTAMP, ts6 TIMESTAMP(6)",
+        "dt DATE, tm TIME, ts3 TIMESTAMP(3), ts6 TIMESTAMP",
         "i");
-    EXPECT_EQ(s.columns[11].precision, 3);
+    EXPECT_EQ(s.columns[11].precision, 3);  // a bare TIMESTAMP is TIMESTAMP(6), as in Fluss
     EXPECT_EQ(s.columns[12].precision, 6);
     std::string long_text;
     for (int i = 0; i < 60; ++i) long_text += "ключ🦀";

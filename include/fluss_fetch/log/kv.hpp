@@ -2,10 +2,13 @@
 #pragma once
 
 #include <fluss_fetch/log/batch.hpp>
+#include <fluss_fetch/log/records.hpp>
 #include <fluss_fetch/log/row.hpp>
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -45,8 +48,6 @@ private:
     std::unordered_map<std::string, std::string, hash, std::equal_to<>> map_;
 };
 
-enum class log_format { arrow, compacted, indexed };
-
 struct apply_stats {
     std::uint64_t batches = 0;
     std::uint64_t records = 0;  ///< every record of the applied batches, all change types
@@ -57,12 +58,27 @@ struct apply_stats {
     std::uint64_t appends = 0;
 };
 
-/// Apply one batch: per record in order, UPDATE_BEFORE skipped, DELETE →
-/// remove(key), INSERT / UPDATE_AFTER / APPEND_ONLY → put(key, value) where
-/// value = schema id (2 bytes LE) + the row bytes as stored.
-/// ARROW: a batch with records throws log_error (unsupported, "ARROW log
-/// format is not supported yet"); an empty one is counted.
-/// \throws log_error naming segment, file offset and log offset for bad records or rows.
+/// Applies a changelog to KV state, one batch at a time, through the record
+/// source of its format (log/records.hpp): per record in order,
+/// UPDATE_BEFORE skipped, DELETE → remove(key), INSERT / UPDATE_AFTER /
+/// APPEND_ONLY → put(key, value). Keeps the source (and its buffers) across
+/// batches: make one per replay.
+class kv_applier {
+public:
+    /// `schema_id`: the id of the schema `s` describes; a batch with another
+    /// one is a log_error (unsupported) naming both. nullopt: take every
+    /// batch's id as it comes (the value still carries it).
+    kv_applier(const schema& s, log_format format, std::optional<std::int16_t> schema_id = 1);
+    /// \throws log_error naming segment, file offset and log offset for bad records or rows.
+    void apply(const batch_view& batch, const std::string& segment_id, kv_state& state, apply_stats& stats);
+
+private:
+    std::unique_ptr<record_source> source_;
+    std::optional<std::int16_t> schema_id_;
+};
+
+/// One batch through a fresh kv_applier that takes any schema id (tests and
+/// one-off tools; a replay keeps one kv_applier).
 void apply_batch(const schema& s, log_format format, const batch_view& batch, const std::string& segment_id,
                  kv_state& state, apply_stats& stats);
 

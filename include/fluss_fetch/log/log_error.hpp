@@ -21,7 +21,8 @@ public:
         logical_boundary,   ///< a batch straddles the segment's logical start or end
         bad_record,         ///< record framing or change type broken
         bad_row,            ///< a row that does not decode under the schema
-        unsupported,        ///< valid data this version cannot replay (ARROW)
+        unsupported,        ///< valid data this version cannot replay (a schema id other than the one given, a type)
+        bad_arrow,          ///< an ARROW record area that is corrupt (IPC framing, flatbuffer, buffers, compression)
     };
 
     log_error(kind k, std::string segment_id, std::int64_t file_offset, std::int64_t log_offset, std::string problem);

@@ -11,16 +11,33 @@
 
 namespace fluss_fetch::log {
 
-enum class data_type { boolean, tinyint, smallint, int_, bigint, float_, double_, string, bytes, date, time, timestamp };
+/// The Fluss column types fluss_fetch replays. ARRAY, MAP and ROW are not
+/// among them: the schema parser rejects them naming the column.
+enum class data_type {
+    boolean, tinyint, smallint, int_, bigint, float_, double_,
+    string,         ///< STRING
+    bytes,          ///< BYTES
+    date,
+    time,           ///< TIME(p): int32 milliseconds of the day (Fluss keeps no sub-millisecond part)
+    timestamp,      ///< TIMESTAMP(p) (without time zone)
+    char_,          ///< CHAR(n): a string, stored without padding
+    binary,         ///< BINARY(n): exactly n bytes
+    decimal,        ///< DECIMAL(p, s)
+    timestamp_ltz,  ///< TIMESTAMP_LTZ(p): stored as TIMESTAMP(p) is
+};
 
-/// The spec's name of a type: "BOOLEAN", "INT", "TIMESTAMP", ...
+/// The spec's name of a type: "BOOLEAN", "INT", "TIMESTAMP", "TIMESTAMP_LTZ", ...
 const char* type_name(data_type t) noexcept;
 
 struct column {
     std::string name;
     data_type type = data_type::int_;
     bool nullable = true;
-    int precision = 3;  ///< TIMESTAMP(p) only; 0..9
+    /// TIMESTAMP(p) / TIMESTAMP_LTZ(p) / TIME(p): 0..9; DECIMAL(p, s): 1..38.
+    /// `schema::parse` fills in Fluss's default when the type has no "(p)".
+    int precision = 6;
+    int scale = 0;   ///< DECIMAL(p, s) only: 0..p
+    int length = 1;  ///< CHAR(n) / BINARY(n) only: n >= 1
 };
 
 struct schema {
@@ -37,6 +54,13 @@ struct schema {
 
 enum class row_format { compacted, indexed };
 
+/// A DECIMAL(p, s) value: the unscaled integer (value = unscaled / 10^s).
+/// Fits 38 digits; |unscaled| < 10^p.
+struct decimal_value {
+    __extension__ __int128 unscaled = 0;
+    friend bool operator==(const decimal_value&, const decimal_value&) = default;
+};
+
 struct timestamp_value {
     std::int64_t millis = 0;
     std::int32_t nanos_of_milli = 0;  ///< 0..999999; kept only when precision > 3
@@ -45,9 +69,10 @@ struct timestamp_value {
 
 /// One field: null, or the value of its column's type. BOOLEAN → bool,
 /// TINYINT → int8, SMALLINT → int16, INT/DATE/TIME → int32, BIGINT → int64,
-/// FLOAT → float, DOUBLE → double, STRING/BYTES → std::string, TIMESTAMP → timestamp_value.
+/// FLOAT → float, DOUBLE → double, STRING/BYTES/CHAR/BINARY → std::string,
+/// TIMESTAMP/TIMESTAMP_LTZ → timestamp_value, DECIMAL → decimal_value.
 using field = std::variant<std::monostate, bool, std::int8_t, std::int16_t, std::int32_t, std::int64_t, float, double,
-                           std::string, timestamp_value>;
+                           std::string, timestamp_value, decimal_value>;
 using row = std::vector<field>;
 
 /// Encode `r` (one field per column, matching types) in `format`.
