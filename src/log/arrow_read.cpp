@@ -268,7 +268,7 @@ void arrow_record_source::parse_message(std::span<const std::byte> ipc, std::uin
         if (header_type != 3)
             corrupt(field_pos(msg, 1, 1), "IPC message: header type " + std::to_string(header_type) +
                                               ", not RecordBatch (3)");
-        const auto rb = fb.sub_table(msg, 2, "header");
+        const auto rb = fb.sub_table(msg, 2, "header", "RecordBatch");
         if (!rb) corrupt(fb_file + msg.pos, "IPC message: Message.header (the RecordBatch) is missing");
         const auto body_len = fb.scalar<std::int64_t>(msg, 3, 0, "bodyLength");
         const std::uint64_t room = ipc.size() - 8 - meta_size;
@@ -294,7 +294,7 @@ void arrow_record_source::parse_message(std::span<const std::byte> ipc, std::uin
             corrupt(field_pos(*rb, 2, 4), "IPC message: " + std::to_string(buffer_count) +
                                               " buffers, the schema's columns have " + std::to_string(buffer_count_));
         codec_ = codec::none;
-        if (const auto comp = fb.sub_table(*rb, 3, "compression")) {
+        if (const auto comp = fb.sub_table(*rb, 3, "compression", "BodyCompression")) {
             const auto c = fb.scalar<std::int8_t>(*comp, 0, 0, "codec");
             if (c != 0 && c != 1)
                 corrupt(field_pos(*comp, 0, 1), "IPC message: BodyCompression.codec " + std::to_string(c) +

@@ -118,11 +118,11 @@ public:
         return at ? read<T>(*at, name) : def;
     }
 
-    /// Table field `id` of `t`, or nullopt when absent.
-    std::optional<table> sub_table(const table& t, int id, const char* name) const {
+    /// Table field `id` (named `name`) of `t`, a `table_name` table, or nullopt when absent.
+    std::optional<table> sub_table(const table& t, int id, const char* name, const char* table_name) const {
         const auto at = field(t, id, 4, name);
         if (!at) return std::nullopt;
-        return table_at(*at, name);
+        return table_at(*at, table_name);
     }
 
     /// Vector field `id` of `t` with elements of `elem_size` bytes, or nullopt when absent.
