@@ -460,3 +460,319 @@ TEST(arrow_read, every_byte_flip_is_survived) {
     }
     EXPECT_GT(errors, spec_ipc.size());  // most flips are caught
 }
+
+// ------------------------------------------------- every type, through the C++ writer
+
+#include <fluss_fetch/log/arrow.hpp>
+
+#include "log/compacted.hpp"
+#include "log/flatbuf.hpp"
+
+namespace {
+
+column col(std::string name, data_type t, bool nullable = true, int precision = 6, int scale = 0, int length = 1) {
+    column c;
+    c.name = std::move(name);
+    c.type = t;
+    c.nullable = nullable;
+    c.precision = precision;
+    c.scale = scale;
+    c.length = length;
+    return c;
+}
+
+schema all_types() {
+    schema s;
+    s.columns = {
+        col("b", data_type::boolean), col("t", data_type::tinyint), col("s", data_type::smallint),
+        col("i", data_type::int_, false), col("l", data_type::bigint), col("f", data_type::float_),
+        col("d", data_type::double_), col("str", data_type::string), col("by", data_type::bytes),
+        col("dt", data_type::date), col("tm0", data_type::time, true, 0), col("tm3", data_type::time, true, 3),
+        col("tm6", data_type::time, true, 6), col("tm9", data_type::time, true, 9),
+        col("ts0", data_type::timestamp, true, 0), col("ts3", data_type::timestamp, true, 3),
+        col("ts6", data_type::timestamp, true, 6), col("ts9", data_type::timestamp, true, 9),
+        col("ch", data_type::char_, true, 6, 0, 5), col("bin", data_type::binary, true, 6, 0, 3),
+        col("dec", data_type::decimal, true, 10, 2), col("dec2", data_type::decimal, true, 30, 4),
+        col("ltz", data_type::timestamp_ltz, true, 6), col("ltz9", data_type::timestamp_ltz, true, 9),
+    };
+    s.primary_key = {3, 7};  // i, str (str nullable in the schema: rows keep it non-null)
+    s.columns[7].nullable = false;
+    return s;
+}
+
+// A reference CompactedRow field encoder over `field` (fluss-arrow.md §5),
+// for types encode_row may not know on this branch.
+void put_ref(std::string& out, const column& c, const field& f) {
+    using namespace fluss_fetch::log::detail;
+    switch (c.type) {
+    case data_type::boolean: out += std::get<bool>(f) ? '\1' : '\0'; break;
+    case data_type::tinyint: out += static_cast<char>(std::get<std::int8_t>(f)); break;
+    case data_type::smallint: put_raw(out, std::get<std::int16_t>(f)); break;
+    case data_type::int_:
+    case data_type::date:
+    case data_type::time: put_int32(out, std::get<std::int32_t>(f)); break;
+    case data_type::bigint: put_int64(out, std::get<std::int64_t>(f)); break;
+    case data_type::float_: put_raw(out, std::get<float>(f)); break;
+    case data_type::double_: put_raw(out, std::get<double>(f)); break;
+    case data_type::string:
+    case data_type::char_:
+    case data_type::bytes:
+    case data_type::binary: {
+        const auto& s = std::get<std::string>(f);
+        put_bytes(out, s.data(), s.size());
+        break;
+    }
+    case data_type::decimal: put_decimal(out, std::get<decimal_value>(f).unscaled, c.precision); break;
+    case data_type::timestamp:
+    case data_type::timestamp_ltz: {
+        const auto& t = std::get<timestamp_value>(f);
+        put_timestamp(out, t.millis, t.nanos_of_milli, c.precision);
+        break;
+    }
+    }
+}
+
+std::string ref_value(const schema& s, const row& r, std::int16_t schema_id = 1) {
+    std::string v(2 + (s.columns.size() + 7) / 8, '\0');
+    v[0] = static_cast<char>(schema_id & 0xff);
+    v[1] = static_cast<char>(schema_id >> 8);
+    for (std::size_t j = 0; j < r.size(); ++j) {
+        if (std::holds_alternative<std::monostate>(r[j]))
+            v[2 + j / 8] = static_cast<char>(v[2 + j / 8] | (1 << (j % 8)));
+        else
+            put_ref(v, s.columns[j], r[j]);
+    }
+    return v;
+}
+
+std::string ref_key(const schema& s, const row& r) {
+    std::string k;
+    for (auto idx : s.primary_key) put_ref(k, s.columns[idx], r[idx]);
+    return k;
+}
+
+// Row `i` of a deterministic table over all_types(); every nullable column null in some rows.
+row typed_row(std::size_t i) {
+    const auto n = static_cast<std::int64_t>(i);
+    const bool neg = i % 2 == 1;
+    const auto sg = neg ? -1 : 1;
+    row r = {
+        i % 3 == 0,
+        static_cast<std::int8_t>(sg * static_cast<int>(i % 128)),
+        static_cast<std::int16_t>(sg * static_cast<int>(i * 251 % 32768)),
+        static_cast<std::int32_t>(sg * static_cast<std::int32_t>(i * 7919)),
+        std::int64_t{sg * (n << 40) + n},
+        static_cast<float>(sg * 1.5 * n),
+        sg * 2.25 * static_cast<double>(n),
+        "s" + std::to_string(i) + std::string(i % 5, 'x'),
+        std::string(i % 4, static_cast<char>(0x80 + i % 100)),
+        static_cast<std::int32_t>(sg * n * 3),
+        static_cast<std::int32_t>((i % 86400) * 1000),   // TIME(0): whole seconds
+        static_cast<std::int32_t>(i * 1234 % 86400000),
+        static_cast<std::int32_t>(i * 4321 % 86400000),
+        static_cast<std::int32_t>(i * 9876 % 86400000),
+        timestamp_value{sg * n * 1000 * 1000, 0},        // TIMESTAMP(0): whole seconds
+        timestamp_value{sg * n * 12345, 0},
+        // pre-1970 sub-millisecond values are not recoverable: only positive ones carry nanos
+        timestamp_value{sg * n * 777, neg ? 0 : static_cast<std::int32_t>(i * 1000 % 1000000)},
+        timestamp_value{sg * n * 999, neg ? 0 : static_cast<std::int32_t>(i * 7 % 1000000)},
+        std::string("ab") + std::to_string(i % 10),
+        std::string{'\0', static_cast<char>(i), '\xff'},
+        decimal_value{sg * static_cast<std::int64_t>(i * 123457 % 9999999999)},
+        decimal_value{static_cast<fluss_fetch::log::detail::int128_t>(sg * n) * 1000000000000000000LL * 1000000},
+        timestamp_value{1700000000000 + n, static_cast<std::int32_t>(i * 1000 % 1000000)},
+        timestamp_value{1700000000000 - n, static_cast<std::int32_t>(i * 13 % 1000000)},
+    };
+    // Nulls: column j null in rows where (i + j) % 4 == 0, never in the key columns.
+    for (std::size_t j = 0; j < r.size(); ++j)
+        if (j != 3 && j != 7 && (i + j) % 4 == 0) r[j] = std::monostate{};
+    return r;
+}
+
+struct typed_case {
+    arrow_compression compression;
+    bool append_only;
+    std::size_t rows;
+};
+
+class arrow_read_types : public ::testing::TestWithParam<typed_case> {};
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(
+    writer, arrow_read_types,
+    ::testing::Values(typed_case{arrow_compression::none, false, 1}, typed_case{arrow_compression::none, true, 9},
+                      typed_case{arrow_compression::none, false, 100}, typed_case{arrow_compression::lz4_frame, false, 8},
+                      typed_case{arrow_compression::lz4_frame, true, 300}, typed_case{arrow_compression::zstd, false, 17},
+                      typed_case{arrow_compression::zstd, true, 1000}),
+    [](const auto& info) {
+        return std::string(compression_name(info.param.compression)) + (info.param.append_only ? "_append_" : "_") +
+               std::to_string(info.param.rows);
+    });
+
+TEST_P(arrow_read_types, every_type_reads_back_as_the_reference_compacted_row) {
+    const auto s = all_types();
+    const auto p = GetParam();
+    std::vector<std::pair<change_type, row>> rows;
+    const change_type kinds[] = {change_type::insert, change_type::update_after, change_type::update_before,
+                                 change_type::del, change_type::insert};
+    for (std::size_t i = 0; i < p.rows; ++i)
+        rows.emplace_back(p.append_only ? change_type::append_only : kinds[i % 5], typed_row(i));
+    arrow_write_options o;
+    o.compression = p.compression;
+    const auto area = encode_arrow_records(s, rows, p.append_only, o);
+    const auto recs = read_all(s, batch_of(area, static_cast<std::int32_t>(p.rows), p.append_only));
+    ASSERT_EQ(recs.size(), p.rows);
+    for (std::size_t i = 0; i < p.rows; ++i) {
+        SCOPED_TRACE(i);
+        EXPECT_EQ(recs[i].type, rows[i].first);
+        EXPECT_EQ(recs[i].offset, base + static_cast<std::int64_t>(i));
+        if (rows[i].first == change_type::update_before) {
+            EXPECT_TRUE(recs[i].key.empty());
+            continue;
+        }
+        EXPECT_EQ(recs[i].key, ref_key(s, rows[i].second));
+        if (rows[i].first == change_type::del)
+            EXPECT_TRUE(recs[i].value.empty());
+        else
+            EXPECT_EQ(recs[i].value, ref_value(s, rows[i].second));
+    }
+}
+
+namespace {
+
+// The flatbuffer position (in the IPC message) of Buffer[index] of an area's message.
+std::size_t buffer_entry(const std::string& ipc, std::size_t index) {
+    std::int32_t mlen = 0;
+    std::memcpy(&mlen, ipc.data() + 4, 4);
+    const fluss_fetch::log::detail::flatbuf f(bytes_of(ipc).subspan(8, static_cast<std::size_t>(mlen)));
+    const auto msg = f.root("Message");
+    const auto rb = f.sub_table(msg, 2, "header", "RecordBatch");
+    const auto v = f.vec(*rb, 2, 16, "buffers");
+    return 8 + v->pos + 16 * index;
+}
+
+}  // namespace
+
+TEST(arrow_read, matches_encode_row_for_the_types_it_knows) {
+    const auto s = schema::parse("k INT, b BOOLEAN, l BIGINT, f DOUBLE, v STRING, t TIMESTAMP(9)", "k");
+    std::vector<std::pair<change_type, row>> rows;
+    for (std::int32_t i = 0; i < 20; ++i)
+        rows.push_back({change_type::insert,
+                        {i - 10, i % 2 == 0, std::int64_t{-i} << 33, i * 0.5,
+                         i % 3 ? field(std::string(static_cast<std::size_t>(i), 'v')) : field(std::monostate{}),
+                         timestamp_value{1000LL * i, i * 1001}}});
+    for (auto c : {arrow_compression::none, arrow_compression::lz4_frame, arrow_compression::zstd}) {
+        arrow_write_options o;
+        o.compression = c;
+        const auto recs = read_all(s, batch_of(encode_arrow_records(s, rows, false, o), 20));
+        ASSERT_EQ(recs.size(), 20u);
+        for (std::size_t i = 0; i < 20; ++i) {
+            EXPECT_EQ(recs[i].key, encode_key(s, rows[i].second));
+            EXPECT_EQ(recs[i].value, value_of(s, rows[i].second));
+        }
+    }
+}
+
+TEST(arrow_read, short_validity_with_nine_rows) {
+    const auto s = schema::parse("k INT, v STRING", "k");
+    std::vector<std::pair<change_type, row>> rows;
+    for (std::int32_t i = 0; i < 9; ++i) rows.push_back({change_type::insert, {i, std::string("x")}});
+    arrow_write_options o;
+    o.compression = arrow_compression::none;
+    const auto area = encode_arrow_records(s, rows, true, o);
+    ASSERT_EQ(read_all(s, batch_of(area, 9, true)).size(), 9u);
+    std::string bad = area;
+    const auto entry = buffer_entry(bad, 2);  // v validity
+    std::int64_t off = 0;
+    std::memcpy(&off, bad.data() + entry, 8);
+    put<std::int64_t>(bad, entry + 8, 1);  // 9 rows need 2 bytes
+    const auto err = error_of(s, batch_of(bad, 9, true));
+    std::int32_t mlen = 0;
+    std::memcpy(&mlen, area.data() + 4, 4);
+    EXPECT_ARROW_ERROR(err, bad_arrow, records_at + 8 + mlen + off, base,
+                       "column 'v' (STRING): validity buffer has 1 bytes, 9 rows need 2");
+    // JS-style 8-padded (longer than needed) regions are fine.
+    std::string padded = area;
+    put<std::int64_t>(padded, entry + 8, 8);
+    EXPECT_EQ(read_all(s, batch_of(padded, 9, true)).size(), 9u);
+}
+
+TEST(arrow_read, decimal_wider_than_its_precision_is_null_or_an_error) {
+    // Written as DECIMAL(10,2), read as DECIMAL(4,2): 123456 has 6 digits.
+    schema w;
+    w.columns = {col("k", data_type::int_, false), col("d", data_type::decimal, true, 10, 2)};
+    w.primary_key = {0};
+    std::vector<std::pair<change_type, row>> rows = {{change_type::insert, {std::int32_t{1}, decimal_value{99}}},
+                                                     {change_type::insert, {std::int32_t{2}, decimal_value{-123456}}}};
+    const auto area = encode_arrow_records(w, rows, false);
+    schema r = w;
+    r.columns[1].precision = 4;
+    const auto recs = read_all(r, batch_of(area, 2));
+    ASSERT_EQ(recs.size(), 2u);
+    EXPECT_EQ(recs[0].value, ref_value(r, rows[0].second));
+    EXPECT_EQ(recs[1].value, ref_value(r, {std::int32_t{2}, std::monostate{}}));
+    r.columns[1].nullable = false;
+    const auto err = error_of(r, batch_of(area, 2));
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err->what_kind(), log_error::kind::bad_arrow);
+    EXPECT_EQ(err->log_offset(), base + 1);
+    EXPECT_NE(std::string(err->what()).find("column 'd'"), std::string::npos) << err->what();
+    EXPECT_NE(std::string(err->what()).find("more than 4 digits in a NOT NULL column"), std::string::npos) << err->what();
+}
+
+TEST(arrow_read, pre_1970_sub_millisecond_timestamp_is_an_error_naming_the_raw_value) {
+    for (int p : {6, 9}) {
+        SCOPED_TRACE(p);
+        schema s;
+        s.columns = {col("k", data_type::int_, false), col("ts", data_type::timestamp, true, p)};
+        s.primary_key = {0};
+        // -1 ms + 0.5 ms = -0.5 ms: Java's truncating division leaves a negative remainder.
+        std::vector<std::pair<change_type, row>> rows = {
+            {change_type::insert, {std::int32_t{1}, timestamp_value{-2, 0}}},
+            {change_type::insert, {std::int32_t{2}, timestamp_value{-1, 500000}}}};
+        const auto recs_or = error_of(s, batch_of(encode_arrow_records(s, rows, false), 2));
+        ASSERT_TRUE(recs_or);
+        EXPECT_EQ(recs_or->what_kind(), log_error::kind::unsupported);
+        EXPECT_EQ(recs_or->log_offset(), base + 1);
+        const std::string raw = p == 6 ? "raw value -500 us" : "raw value -500000 ns";
+        EXPECT_NE(std::string(recs_or->what()).find("column 'ts'"), std::string::npos) << recs_or->what();
+        EXPECT_NE(std::string(recs_or->what()).find(raw), std::string::npos) << recs_or->what();
+        // A whole pre-1970 millisecond is fine.
+        EXPECT_EQ(read_all(s, batch_of(encode_arrow_records(s, std::span(rows).first(1), false), 1)).size(), 1u);
+    }
+}
+
+TEST(arrow_read, lz4_garbage_and_a_huge_prefix_under_lz4) {
+    const auto s = schema::parse("k INT, v STRING", "k");
+    std::vector<std::pair<change_type, row>> rows;
+    for (std::int32_t i = 0; i < 200; ++i) rows.push_back({change_type::insert, {i, std::string(50, 'a')}});
+    arrow_write_options o;
+    o.compression = arrow_compression::lz4_frame;
+    const auto area = encode_arrow_records(s, rows, true, o);
+    ASSERT_EQ(read_all(s, batch_of(area, 200, true)).size(), 200u);
+    const auto entry = buffer_entry(area, 4);  // v data: 10000 bytes of 'a', compressed
+    std::int64_t off = 0, len = 0;
+    std::memcpy(&off, area.data() + entry, 8);
+    std::memcpy(&len, area.data() + entry + 8, 8);
+    std::int32_t mlen = 0;
+    std::memcpy(&mlen, area.data() + 4, 4);
+    const std::size_t region = 8 + static_cast<std::size_t>(mlen) + static_cast<std::size_t>(off);
+    std::int64_t prefix = 0;
+    std::memcpy(&prefix, area.data() + region, 8);
+    ASSERT_EQ(prefix, 10000) << "expected the data buffer compressed";
+    std::string bad = area;
+    bad[region + 8 + 4] = '\x40';  // FLG without the block-independence bit's version: a bad frame
+    auto err = error_of(s, batch_of(bad, 200, true));
+    EXPECT_ARROW_ERROR(err, bad_arrow, records_at + static_cast<std::int64_t>(region) + 8, base,
+                       "column 'v' (STRING): data buffer: LZ4_FRAME");
+    bad = area;
+    put<std::int64_t>(bad, region, 10001);  // within the 64-byte rounding: the frame decides
+    err = error_of(s, batch_of(bad, 200, true));
+    EXPECT_ARROW_ERROR(err, bad_arrow, records_at + static_cast<std::int64_t>(region) + 8, base,
+                       "data buffer: LZ4_FRAME");
+    put<std::int64_t>(bad, region, 10049);  // the last offset is 10000: at most 10048 with padding
+    err = error_of(s, batch_of(bad, 200, true));
+    EXPECT_ARROW_ERROR(err, bad_arrow, records_at + static_cast<std::int64_t>(region), base,
+                       "data buffer: length prefix 10049 is more than the 10048 bytes the column can need");
+}
