@@ -776,3 +776,25 @@ TEST(arrow_read, lz4_garbage_and_a_huge_prefix_under_lz4) {
     EXPECT_ARROW_ERROR(err, bad_arrow, records_at + static_cast<std::int64_t>(region), base,
                        "data buffer: length prefix 10049 is more than the 10048 bytes the column can need");
 }
+
+// Magic 1 (statistics) and 2: the record area starts after the statistics;
+// file offsets in errors count from the file's start.
+TEST(arrow_read, statistics_before_the_record_area_are_skipped) {
+    for (std::int8_t magic : {std::int8_t{1}, std::int8_t{2}}) {
+        SCOPED_TRACE(static_cast<int>(magic));
+        batch_builder b;
+        b.magic = magic;
+        b.base_offset = base;
+        b.statistics = "some statistics";
+        b.set_raw_records(spec_area(), 3);
+        const auto file = b.build();
+        const auto recs = read_all(spec_schema, file);
+        ASSERT_EQ(recs.size(), 3u);
+        EXPECT_EQ(recs[2].value, value_of(spec_schema, spec_rows[2]));
+        batch_reader r(bytes_of(file), seg);
+        const auto records_start = static_cast<std::int64_t>(r.next()->records.data() - bytes_of(file).data());
+        b.set_raw_records(std::string("\x01\x07\x01", 3) + spec_ipc, 3);
+        const auto err = error_of(spec_schema, b.build());
+        EXPECT_ARROW_ERROR(err, bad_arrow, records_start + 1, base + 1, "change type 7");
+    }
+}
