@@ -169,9 +169,48 @@ private:
             for (auto& ch : b) ch = static_cast<char>(uniform(0, 255));
             return b;
         }
+        case data_type::char_: {
+            // At most n characters (in an IndexedRow also at most n UTF-8
+            // bytes: it stores CHAR(n) in n bytes); never a trailing NUL
+            // (an IndexedRow reader strips those).
+            static const std::vector<std::string> chars{"a", "Z", "7", " ", "é", "ß", "漢", "🦀", "-", "ü", "\t"};
+            const auto want = uniform(0, std::min<std::int64_t>(c.length, 40));
+            std::string s;
+            std::size_t bytes_left = a_.format == log::row_format::indexed ? static_cast<std::size_t>(c.length) : std::string::npos;
+            for (std::int64_t i = 0; i < want; ++i) {
+                const auto& ch = chars[static_cast<std::size_t>(uniform(0, std::int64_t(chars.size()) - 1))];
+                if (ch.size() > bytes_left) break;
+                s += ch;
+                bytes_left -= ch.size();
+            }
+            return s;
+        }
+        case data_type::binary: {  // exactly n bytes, zeros included
+            std::string b(static_cast<std::size_t>(std::min(c.length, 4096)), '\0');
+            for (auto& ch : b) ch = static_cast<char>(uniform(0, 3) == 0 ? 0 : uniform(0, 255));
+            return b;
+        }
+        case data_type::decimal: {
+            // |unscaled| < 10^p: up to p random digits; now and then +-(10^p - 1).
+            __extension__ typedef __int128 i128;
+            i128 v = 0;
+            if (uniform(0, 9) == 0) {
+                for (int i = 0; i < c.precision; ++i) v = v * 10 + 9;
+            } else {
+                const auto digits = uniform(0, c.precision);
+                for (std::int64_t i = 0; i < digits; ++i) v = v * 10 + uniform(0, 9);
+            }
+            return log::decimal_value{uniform(0, 1) == 0 ? -v : v};
+        }
         case data_type::date: return static_cast<std::int32_t>(uniform(-100000, 100000));
-        case data_type::time: return static_cast<std::int32_t>(uniform(0, 86399999));
+        case data_type::time: {
+            // [0, 86400000) milliseconds, truncated to the precision (Fluss keeps millis only).
+            std::int32_t unit = 1;
+            for (int p = c.precision; p < 3; ++p) unit *= 10;
+            return static_cast<std::int32_t>(uniform(0, 86399999) / unit * unit);
+        }
         case data_type::timestamp:
+        case data_type::timestamp_ltz:
             return log::timestamp_value{uniform(-1000000000000, 4000000000000),
                                         c.precision > 3 ? static_cast<std::int32_t>(uniform(0, 999999)) : 0};
         }
@@ -179,8 +218,14 @@ private:
     }
 
     // The primary-key fields of key number k (negative numbers included).
+    // Distinct k give distinct keys; a CHAR/BINARY/DECIMAL/TIME key column
+    // too narrow for --keys distinct values is an error.
     void set_key(log::row& r, std::int64_t k) {
         using log::data_type;
+        auto too_narrow = [&](const log::column& c) {
+            throw std::invalid_argument("--schema: primary key column '" + c.name + "' (" + log::type_name(c.type) +
+                                        ") cannot hold " + std::to_string(a_.keys) + " distinct keys");
+        };
         for (auto idx : schema_.primary_key) {
             const auto& c = schema_.columns[idx];
             const std::int64_t v = k - a_.keys / 2;
@@ -189,14 +234,59 @@ private:
             case data_type::tinyint: r[idx] = static_cast<std::int8_t>(v); break;
             case data_type::smallint: r[idx] = static_cast<std::int16_t>(v); break;
             case data_type::int_:
-            case data_type::date:
-            case data_type::time: r[idx] = static_cast<std::int32_t>(v); break;
+            case data_type::date: r[idx] = static_cast<std::int32_t>(v); break;
+            case data_type::time: {  // k units of the precision, inside the day
+                std::int64_t unit = 1;
+                for (int p = c.precision; p < 3; ++p) unit *= 10;
+                if ((a_.keys - 1) * unit >= 86400000) too_narrow(c);
+                r[idx] = static_cast<std::int32_t>(k * unit);
+                break;
+            }
             case data_type::bigint: r[idx] = v * 1000003; break;
             case data_type::float_: r[idx] = static_cast<float>(v); break;
             case data_type::double_: r[idx] = static_cast<double>(v) / 3; break;
             case data_type::string: r[idx] = "key-" + std::to_string(v) + "-ключ"; break;
             case data_type::bytes: r[idx] = std::string("k\0", 2) + std::to_string(v); break;
-            case data_type::timestamp: r[idx] = log::timestamp_value{v, 0}; break;
+            case data_type::char_: {  // k in base 62, ASCII (so n characters are n bytes in an IndexedRow too)
+                static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+                std::string s;
+                for (std::int64_t x = k;; x /= 62) {
+                    s.insert(s.begin(), digits[x % 62]);
+                    if (x < 62) break;
+                }
+                std::size_t widest = 1;
+                for (std::int64_t x = a_.keys - 1; x >= 62; x /= 62) ++widest;
+                if (widest > static_cast<std::size_t>(c.length)) too_narrow(c);
+                r[idx] = s;
+                break;
+            }
+            case data_type::binary: {
+                // Exactly n bytes: a leading 00 (when n > 1), then k in base
+                // 255 with digits 01..ff, so the last byte is never 00 (an
+                // IndexedRow reader strips trailing zero bytes).
+                const auto n = static_cast<std::size_t>(c.length);
+                std::string b(n, '\0');
+                std::int64_t x = k;
+                for (std::size_t i = n; i-- > (n > 1 ? 1u : 0u);) {
+                    b[i] = static_cast<char>(1 + x % 255);
+                    x /= 255;
+                }
+                if (x != 0) too_narrow(c);
+                r[idx] = b;
+                break;
+            }
+            case data_type::decimal: {
+                __extension__ typedef __int128 i128;
+                i128 limit = 1;
+                for (int i = 0; i < c.precision; ++i) limit *= 10;
+                if (a_.keys / 2 + 1 > limit) too_narrow(c);
+                r[idx] = log::decimal_value{i128{v} * (limit > 1000003 * i128{a_.keys} ? 1000003 : 1)};
+                break;
+            }
+            case data_type::timestamp:
+            case data_type::timestamp_ltz:
+                r[idx] = log::timestamp_value{v, 0};
+                break;
             }
         }
     }
