@@ -238,7 +238,29 @@ private:
         log::row r;
         for (const auto& c : schema_.columns) r.push_back(value_of(c));
         set_key(r, k);
+        if (a_.arrow) keep_what_arrow_keeps(r);
         return r;
+    }
+
+    // Arrow holds TIME / TIMESTAMP in the unit of their precision, so a
+    // replay reads back what that unit keeps (fluss-arrow.md §4, §5): whole
+    // seconds at p0 (Java truncates toward zero), no nanos at p1..3, whole
+    // micros at p4..6. And Fluss cannot recover a pre-1970 timestamp with a
+    // sub-millisecond part from Arrow (the remainder comes out negative), so
+    // the model keeps none. The log then holds exactly the model's rows.
+    void keep_what_arrow_keeps(log::row& r) const {
+        using log::data_type;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const auto& c = schema_.columns[i];
+            if (auto* ms = std::get_if<std::int32_t>(&r[i]); ms && c.type == data_type::time && c.precision == 0) {
+                *ms = *ms / 1000 * 1000;
+            } else if (auto* t = std::get_if<log::timestamp_value>(&r[i])) {
+                if (c.precision == 0) t->millis = t->millis / 1000 * 1000;
+                if (c.precision <= 3) t->nanos_of_milli = 0;
+                else if (c.precision <= 6) t->nanos_of_milli = t->nanos_of_milli / 1000 * 1000;
+                if (t->millis < 0) t->nanos_of_milli = 0;
+            }
+        }
     }
 
     // The KV value a replay must hold for `r`: the schema id (LE) + the row,
@@ -299,6 +321,21 @@ asio::awaitable<void> put(storage::object_store& store, const std::string& key, 
     if (ec) throw std::runtime_error("cannot write " + store.describe() + "/" + key + ": " + d.to_string(ec));
 }
 
+// Arrow keeps whole seconds of a precision-0 TIME / TIMESTAMP, and the
+// generated keys are milliseconds apart: such a key column would collide.
+void check_arrow_keys(const args& a, const log::schema& schema) {
+    if (!a.arrow) return;
+    for (auto idx : schema.primary_key) {
+        const auto& c = schema.columns[idx];
+        if ((c.type == log::data_type::time || c.type == log::data_type::timestamp ||
+             c.type == log::data_type::timestamp_ltz) &&
+            c.precision == 0)
+            throw usage_error("--log-format arrow: primary-key column '" + c.name +
+                              "' of precision 0 keeps whole seconds only, and the generated keys are milliseconds "
+                              "apart: they would collide");
+    }
+}
+
 asio::awaitable<std::string> generate(const args& a, storage::object_store& store, const std::string& root) {
     auto schema = log::schema::parse(a.schema_text, a.primary_key);
     generator gen(a, schema);
@@ -350,7 +387,7 @@ int main(int argc, char** argv) {
     try {
         a = parse_args(argc, argv);
         uri = storage::parse_object_uri(a.out);
-        log::schema::parse(a.schema_text, a.primary_key);
+        check_arrow_keys(a, log::schema::parse(a.schema_text, a.primary_key));
     } catch (const std::exception& e) {
         std::cerr << "fluss-gen: " << e.what() << "\n" << usage_text;
         return 2;
