@@ -514,8 +514,9 @@ TEST(fmt_kv, arrow_and_corrupt_rows_are_clear_errors) {
     batch_reader r(bytes_of(bytes), seg_id);
     auto b = r.next();
     auto e = caught([&] { apply_batch(spec_schema, log_format::arrow, *b, seg_id, state, stats); });
-    EXPECT_EQ(e.what_kind(), log_error::kind::unsupported);
-    EXPECT_NE(std::string(e.what()).find("ARROW log format is not supported yet"), std::string::npos);
+    // Three change-type bytes ("arr"), then bytes that are no IPC message.
+    EXPECT_EQ(e.what_kind(), log_error::kind::bad_arrow) << e.what();
+    EXPECT_NE(std::string(e.what()).find(seg_id), std::string::npos) << e.what();
     EXPECT_EQ(e.log_offset(), 30);
     batch_builder empty;
     const auto empty_bytes = empty.build();
