@@ -4,12 +4,18 @@
 //
 //   fluss-gen --out URI [--database fluss] [--table orders] [--table-id 1001]
 //             [--partition NAME --partition-id N] [--bucket 0]
-//             [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed] [--magic 0|1|2]
+//             [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed|arrow] [--magic 0|1|2]
+//             [--arrow-compression zstd|lz4|none] [--zstd-level 3]
 //             [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]
 //             [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]
 //
 // URI is the remote.data.dir root (file:///dir or s3://bucket[/prefix]). The
 // last stdout line is the tablet's URI, what fluss-replay --remote-log-dir takes.
+// With --log-format arrow each batch's changes (+I, -U/+U, -D) are one Arrow
+// IPC RecordBatch as Fluss's server writes its changelog (encode_arrow_records,
+// not append-only), and the expected KV values are the schema id + the
+// COMPACTED row, as Fluss's KV recovery rebuilds them from Arrow rows.
+#include <fluss_fetch/log/arrow.hpp>
 #include <fluss_fetch/log/batch.hpp>
 #include <fluss_fetch/log/manifest.hpp>
 #include <fluss_fetch/log/remote_paths.hpp>
@@ -43,10 +49,15 @@ namespace {
 constexpr const char* usage_text =
     "usage: fluss-gen --out URI [--database fluss] [--table orders] [--table-id 1001]\n"
     "                 [--partition NAME --partition-id N] [--bucket 0]\n"
-    "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed] [--magic 0|1|2]\n"
+    "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed|arrow] [--magic 0|1|2]\n"
+    "                 [--arrow-compression zstd|lz4|none] [--zstd-level 3]\n"
     "                 [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]\n"
     "                 [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
-    "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n";
+    "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n"
+    "  --log-format           the table's table.log.format (default compacted); arrow: one Arrow\n"
+    "                         RecordBatch per batch, expected values in COMPACTED rows\n"
+    "  --arrow-compression    arrow only: table.log.arrow.compression.type (default zstd)\n"
+    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n";
 
 constexpr const char* default_schema =
     "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -57,7 +68,9 @@ struct args {
     log::tablet_ref tablet{"fluss", "orders", 1001, {}, {}, 0};
     std::string schema_text = default_schema;
     std::string primary_key = "id";
-    log::row_format format = log::row_format::compacted;
+    log::row_format format = log::row_format::compacted;  ///< compacted / indexed: the rows' format
+    bool arrow = false;                                    ///< --log-format arrow
+    log::arrow_write_options arrow_opts;
     int magic = 0;
     std::int64_t segments = 4;
     std::uint64_t segment_size = 4u << 20;
@@ -86,7 +99,19 @@ args parse_args(int argc, char** argv) {
             const auto v = value(i);
             if (v == "compacted") a.format = log::row_format::compacted;
             else if (v == "indexed") a.format = log::row_format::indexed;
-            else throw usage_error("--log-format: '" + v + "' is not compacted or indexed");
+            else if (v == "arrow") a.arrow = true;
+            else throw usage_error("--log-format: '" + v + "' is not compacted, indexed or arrow");
+            if (v != "arrow") a.arrow = false;
+        } else if (f == "--arrow-compression") {
+            const auto v = value(i);
+            if (v == "zstd") a.arrow_opts.compression = log::arrow_compression::zstd;
+            else if (v == "lz4") a.arrow_opts.compression = log::arrow_compression::lz4_frame;
+            else if (v == "none") a.arrow_opts.compression = log::arrow_compression::none;
+            else throw usage_error("--arrow-compression: '" + v + "' is not zstd, lz4 or none");
+        } else if (f == "--zstd-level") {
+            const auto level = parse_count(f, value(i));
+            if (level < 1 || level > 22) throw usage_error("--zstd-level must be 1..22");
+            a.arrow_opts.zstd_level = static_cast<int>(level);
         } else if (f == "--magic") {
             a.magic = static_cast<int>(parse_count(f, value(i)));
             if (a.magic > 2) throw usage_error("--magic must be 0, 1 or 2");
@@ -123,7 +148,15 @@ public:
         // Now and then an empty batch (it still takes one offset).
         if (uniform(0, 49) == 0) return;
         const auto n = uniform(1, a_.batch_records);
-        for (std::int64_t i = 0; i < n; ++i) one_change(b);
+        changes_.clear();
+        for (std::int64_t i = 0; i < n; ++i) one_change(b.schema_id);
+        if (a_.arrow) {
+            // One Arrow RecordBatch with a change-type byte per row, as the server's changelog.
+            b.set_raw_records(log::encode_arrow_records(schema_, changes_, false, a_.arrow_opts),
+                              static_cast<std::int32_t>(changes_.size()));
+            return;
+        }
+        for (const auto& [type, r] : changes_) b.add_record(type, log::encode_row(schema_, r, a_.format));
     }
 
     /// The state a full replay must rebuild, in --dump-kv format.
@@ -208,33 +241,36 @@ private:
         return r;
     }
 
-    void put_expected(const log::row& r, std::int16_t schema_id, const std::string& row_bytes) {
+    // The KV value a replay must hold for `r`: the schema id (LE) + the row,
+    // COMPACTED for arrow (what KV recovery encodes Arrow rows into), else
+    // the row as the log stores it.
+    void put_expected(const log::row& r, std::int16_t schema_id) {
         std::string v(2, '\0');
         v[0] = static_cast<char>(schema_id & 0xff);
         v[1] = static_cast<char>((schema_id >> 8) & 0xff);
-        expected_[log::encode_key(schema_, r)] = v + row_bytes;
+        expected_[log::encode_key(schema_, r)] =
+            v + log::encode_row(schema_, r, a_.arrow ? log::row_format::compacted : a_.format);
     }
 
-    void one_change(log::batch_builder& b) {
+    // One change of the model, appended to changes_: +I of a new key, -D of
+    // a present one, or -U (the old row) and +U (a fresh one).
+    void one_change(std::int16_t schema_id) {
         const auto k = uniform(0, a_.keys - 1);
         auto it = rows_.find(k);
         if (it == rows_.end()) {
             auto r = fresh_row(k);
-            const auto bytes = log::encode_row(schema_, r, a_.format);
-            b.add_record(log::change_type::insert, bytes);
-            put_expected(r, b.schema_id, bytes);
+            put_expected(r, schema_id);
+            changes_.emplace_back(log::change_type::insert, r);
             rows_.emplace(k, std::move(r));
         } else if (uniform(0, 4) == 0) {
-            const auto bytes = log::encode_row(schema_, it->second, a_.format);
-            b.add_record(log::change_type::del, bytes);
             expected_.erase(log::encode_key(schema_, it->second));
+            changes_.emplace_back(log::change_type::del, std::move(it->second));
             rows_.erase(it);
         } else {
-            b.add_record(log::change_type::update_before, log::encode_row(schema_, it->second, a_.format));
+            changes_.emplace_back(log::change_type::update_before, it->second);
             auto r = fresh_row(k);
-            const auto bytes = log::encode_row(schema_, r, a_.format);
-            b.add_record(log::change_type::update_after, bytes);
-            put_expected(r, b.schema_id, bytes);
+            put_expected(r, schema_id);
+            changes_.emplace_back(log::change_type::update_after, r);
             it->second = std::move(r);
         }
     }
@@ -244,6 +280,7 @@ private:
     std::mt19937_64 rng_;
     std::map<std::int64_t, log::row> rows_;
     std::map<std::string, std::string> expected_;
+    std::vector<std::pair<log::change_type, log::row>> changes_;  // the batch being built
 };
 
 std::string uuid_from(std::uint64_t hi, std::uint64_t lo) {

@@ -8,6 +8,10 @@
 
 namespace fluss_fetch::log::detail {
 
+// __extension__ is allowed on a declaration, not on a parameter's or a cast's type.
+__extension__ typedef __int128 int128_t;
+__extension__ typedef unsigned __int128 uint128_t;
+
 /// Unsigned base-128 varint, low group first (INT/DATE/TIME pass the int32
 /// zero-extended, so a negative one takes 5 bytes; BIGINT 10).
 inline void put_varint(std::string& out, std::uint64_t v) {
@@ -46,13 +50,13 @@ inline void put_timestamp(std::string& out, std::int64_t millis, std::int32_t na
 /// DECIMAL(p, s): p <= 18 a varint of the unscaled long; p > 18 varint length
 /// + BigInteger.toByteArray() of the unscaled value (big-endian, minimal
 /// two's complement: 0 is one byte 00).
-inline void put_decimal(std::string& out, __extension__ __int128 unscaled, int precision) {
+inline void put_decimal(std::string& out, int128_t unscaled, int precision) {
     if (precision <= 18) {
         put_int64(out, static_cast<std::int64_t>(unscaled));
         return;
     }
     unsigned char be[16];
-    auto u = static_cast<__extension__ unsigned __int128>(unscaled);
+    auto u = static_cast<uint128_t>(unscaled);
     for (int i = 15; i >= 0; --i) {
         be[i] = static_cast<unsigned char>(u & 0xff);
         u >>= 8;
