@@ -16,7 +16,8 @@
 #   bad_body_length      Message.bodyLength + 4096                        -        body
 #   bad_version          Message.version V5 -> V2 (1)                     -        version
 #   bad_buffer_offset    name data Buffer.offset = bodyLength + 8 (none)  'name'   buffer
-#   bad_prefix           name data zstd prefix = uncompressed length + 5  'name'   compress|zstd
+#   bad_prefix           name data zstd prefix = uncompressed length + 5  'name'   compress|zstd|prefix
+#   bad_prefix_short     name data zstd prefix = uncompressed length - 5  'name'   compress|zstd|prefix
 #   bad_zstd_garbage     name data zstd frame garbled after the magic     'name'   compress|zstd
 #   bad_offsets          name offsets[2] = 1 < offsets[1] (none)          'name'   monoton|decreas|offsets|order
 #   bad_change_type      change type of row 0 = 9                         -        change
