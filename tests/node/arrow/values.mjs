@@ -30,7 +30,7 @@ function valueAt(c, d, i) {
       if (p <= 3) return { ms: v, nanos: 0 };
       const per = p <= 6 ? 1000n : 1000000n;
       const rem = v % per;
-      if (rem < 0n) throw new Error(`${c.name}: pre-1970 timestamp with a sub-millisecond part (Fluss rejects it)`);
+      if (rem < 0n) throw new Error(`column '${c.name}': row ${i}: ${v} ${p <= 6 ? 'us' : 'ns'} is a pre-1970 timestamp with a sub-millisecond part (Fluss's Arrow vectors reject it: TimestampNtz nanoOfMillisecond < 0)`);
       return { ms: v / per, nanos: Number(p <= 6 ? rem * 1000n : rem) };
     }
     case 'BIGINT': return BigInt(d.values[k]);
