@@ -19,6 +19,7 @@
 #   bad_prefix           name data zstd prefix = uncompressed length + 5  'name'   compress|zstd|prefix
 #   bad_prefix_short     name data zstd prefix = uncompressed length - 5  'name'   compress|zstd|prefix
 #   bad_zstd_garbage     name data zstd frame garbled after the magic     'name'   compress|zstd
+#   bad_lz4_garbage      name data LZ4 block bytes set to FF (lz4)        'name'   compress|lz4
 #   bad_offsets          name offsets[2] = 1 < offsets[1] (none)          'name'   monoton|decreas|offsets|order
 #   bad_change_type      change type of row 0 = 9                         -        change
 #   bad_row_count        RecordBatch.length = RecordCount + 1             -        row|count|length
@@ -27,7 +28,8 @@
 # Good cases: zstd, lz4, none, mixed (codec per batch), appendonly, empty (RecordCount 0 batches),
 # magic1 (V1 + statistics), magic2, segments (3 segments), types (every type incl. DECIMAL(38,10),
 # DECIMAL(10,2), TIME(0/3/6/9), TIMESTAMP(0/3/6/9), TIMESTAMP_LTZ(3/9), CHAR(5), BINARY(4), nulls,
-# negatives, unicode, empty and >64 KiB strings), types_pk (composite key id, s).
+# negatives, unicode, empty and >64 KiB strings), types_basic (the same rows on the columns the
+# current schema parser knows), types_pk (composite key id, s).
 # Every run also asserts that --temp-dir is left empty.
 set -euo pipefail
 [ -n "${TRACE:-}" ] && set -x

@@ -226,6 +226,13 @@ export const corruptCases = {
     if (new DataView(b.ipc.buffer, b.ipc.byteOffset).getBigInt64(at, true) <= 0n) throw new Error('not compressed');
     for (let i = at + 8 + 4; i < at + len; i++) b.ipc[i] = (i * 37) & 0xff;  // keep the zstd magic, garble the frame
   }, { column: 'name', word: 'compress|zstd' }),
+  bad_lz4_garbage: () => corrupt('lz4', (b) => {
+    const at = b.fb.bodyStart + Number(b.fb.buffers[NAME_DATA].offset);
+    const len = Number(b.fb.buffers[NAME_DATA].length);
+    if (new DataView(b.ipc.buffer, b.ipc.byteOffset).getBigInt64(at, true) <= 0n) throw new Error('not compressed');
+    // keep the frame header (magic, FLG, BD, HC) and the first block size; garble the block
+    for (let i = at + 8 + 11; i < at + len - 4; i++) b.ipc[i] = 0xff;
+  }, { column: 'name', word: 'compress|lz4' }),
   bad_offsets: () => corrupt('none', (b) => {
     const at = b.fb.bodyStart + Number(b.fb.buffers[NAME_OFFSETS].offset);
     const dv = new DataView(b.ipc.buffer, b.ipc.byteOffset);
