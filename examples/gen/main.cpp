@@ -51,13 +51,16 @@ constexpr const char* usage_text =
     "                 [--partition NAME --partition-id N] [--bucket 0]\n"
     "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed|arrow] [--magic 0|1|2]\n"
     "                 [--arrow-compression zstd|lz4|none] [--zstd-level 3]\n"
-    "                 [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]\n"
-    "                 [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
+    "                 [--segments 4 | --records N] [--segment-size 4M] [--keys 10000] [--batch-records 64]\n"
+    "                 [--seed 1] [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
     "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n"
-    "  --log-format           the table's table.log.format (default compacted); arrow: one Arrow\n"
+    "  --log-format           the table's table.log.format (default arrow, as Fluss's); arrow: one Arrow\n"
     "                         RecordBatch per batch, expected values in COMPACTED rows\n"
     "  --arrow-compression    arrow only: table.log.arrow.compression.type (default zstd)\n"
-    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n";
+    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n"
+    "  --records N            write until the log reaches offset N, in as many segments of --segment-size\n"
+    "                         as that takes (--segments is ignored); the rows are the same whatever the\n"
+    "                         format and segment size, so formats can be compared on the same changelog\n";
 
 constexpr const char* default_schema =
     "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -69,11 +72,12 @@ struct args {
     std::string schema_text = default_schema;
     std::string primary_key = "id";
     log::row_format format = log::row_format::compacted;  ///< compacted / indexed: the rows' format
-    bool arrow = false;                                    ///< --log-format arrow
+    bool arrow = true;                                     ///< --log-format arrow (the default)
     log::arrow_write_options arrow_opts;
     int magic = 0;
     std::int64_t segments = 4;
     std::uint64_t segment_size = 4u << 20;
+    std::int64_t records = 0;  ///< --records: 0 = --segments decides
     std::int64_t keys = 10000;
     std::int64_t batch_records = 64;
     std::uint64_t seed = 1;
@@ -117,6 +121,7 @@ args parse_args(int argc, char** argv) {
             if (a.magic > 2) throw usage_error("--magic must be 0, 1 or 2");
         } else if (f == "--segments") a.segments = parse_count(f, value(i));
         else if (f == "--segment-size") a.segment_size = parse_size(f, value(i));
+        else if (f == "--records") a.records = parse_count(f, value(i));
         else if (f == "--keys") a.keys = parse_count(f, value(i));
         else if (f == "--batch-records") a.batch_records = parse_count(f, value(i));
         else if (f == "--seed") a.seed = static_cast<std::uint64_t>(parse_count(f, value(i)));
@@ -434,10 +439,15 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
     manifest.tablet = a.tablet;
     std::int64_t offset = 0;
     std::int64_t timestamp = 1722225103853;
-    for (std::int64_t s = 0; s < a.segments; ++s) {
+    // With --records, segment and manifest ids come from a generator of their
+    // own, so the rows do not depend on where segments are cut.
+    std::mt19937_64 id_rng(a.seed ^ 0x5eed5eed5eed5eedull);
+    auto next_id = [&] { return a.records > 0 ? id_rng() : gen.rng(); };
+    std::int64_t segments = 0;
+    for (std::int64_t s = 0; a.records > 0 ? offset < a.records : s < a.segments; ++s, ++segments) {
         std::string bytes;
         const std::int64_t start = offset;
-        while (bytes.size() < a.segment_size) {
+        while (bytes.size() < a.segment_size && (a.records == 0 || offset < a.records)) {
             log::batch_builder b;
             b.magic = static_cast<std::int8_t>(a.magic);
             b.base_offset = offset;
@@ -450,14 +460,14 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
             offset = check.next()->header.next_offset();
             bytes += batch;
         }
-        const std::string id = uuid_from(gen.rng(), gen.rng());
+        const std::string id = uuid_from(next_id(), next_id());
         auto seg = log::remote_log_segment::physical(id, start, offset, bytes.size(), timestamp);
         co_await put(store, log::remote_log_segment_key(tablet, id, start), std::move(bytes));
         manifest.segments.push_back(seg);
     }
     manifest.highest_copied_end_offset = offset;
     const std::string manifest_key =
-        log::remote_log_manifest_dir(tablet) + "/" + uuid_from(gen.rng(), gen.rng()) + ".manifest";
+        log::remote_log_manifest_dir(tablet) + "/" + uuid_from(next_id(), next_id()) + ".manifest";
     co_await put(store, manifest_key, log::write_manifest(manifest));
     if (!a.expected_kv.empty()) {
         std::ofstream out(a.expected_kv, std::ios::binary | std::ios::trunc);
@@ -465,7 +475,7 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
         if (!out) throw std::runtime_error("cannot write '" + a.expected_kv + "'");
     }
     std::fprintf(stderr, "fluss-gen: %lld segments, offsets [0, %lld), manifest %s\n",
-                 static_cast<long long>(a.segments), static_cast<long long>(offset), manifest_key.c_str());
+                 static_cast<long long>(segments), static_cast<long long>(offset), manifest_key.c_str());
     co_return tablet;
 }
 

@@ -13,12 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" gen-arrow-js
 node_dir="$src/tests/node"
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$node_dir/node_modules/apache-arrow" ] \
    || [ ! -d "$node_dir/node_modules/zstd-codec" ] || [ ! -d "$node_dir/node_modules/lz4js" ]; then
-  echo "SKIP: node or the npm test packages are missing (run scripts/setup)" >&2
-  exit 77
-fi
-if ! "$gen" --help 2>&1 | grep -q -- "--arrow-compression"; then
-  echo "SKIP: this fluss-gen cannot write ARROW logs (no --arrow-compression)" >&2
-  exit 77
+  fail "node or the npm test packages (apache-arrow, zstd-codec, lz4js) are missing: run scripts/setup"
 fi
 read_js="$node_dir/arrow/read.mjs"
 
