@@ -59,8 +59,11 @@ void bm_crc32c_portable(benchmark::State& st) {
 }
 BENCHMARK(bm_crc32c_portable);
 
-// The rows of the decode + apply benchmarks: fluss-gen's 12 columns, 64 per
-// batch, ~200k distinct keys, INSERTs (one put each).
+// The rows of the decode + apply benchmarks: fluss-gen's 12 columns, ~200k
+// distinct keys, INSERTs (one put each), in batches of 64 rows (a client's
+// small write) or 1024 (closer to a KV write batch's changelog: Fluss's
+// client batches up to 2 MiB per write, and the server writes one ARROW
+// batch per KV write batch).
 const log::schema& bench_schema() {
     static const auto s = log::schema::parse(
         "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -69,11 +72,11 @@ const log::schema& bench_schema() {
     return s;
 }
 
-std::vector<std::vector<log::row>> bench_batches(std::size_t batches) {
+std::vector<std::vector<log::row>> bench_batches(std::size_t batches, int per_batch) {
     std::mt19937_64 rng(7);
     std::vector<std::vector<log::row>> out(batches);
     for (auto& b : out)
-        for (int i = 0; i < 64; ++i) {
+        for (int i = 0; i < per_batch; ++i) {
             const auto u = [&](std::uint64_t n) { return rng() % n; };
             log::row r{static_cast<std::int32_t>(u(200000)),
                        std::string(8 + u(40), static_cast<char>('a' + u(26))),
@@ -101,10 +104,12 @@ struct bench_segment {
     std::size_t row_bytes = 0;  // the COMPACTED row bytes of all records: the same work for every format
 };
 
-const bench_segment& segment_of(int variant) {
-    static std::map<int, bench_segment> cache;
-    if (auto it = cache.find(variant); it != cache.end()) return it->second;
-    static const auto batches = bench_batches(1024);  // 65,536 records
+// 65,536 records in batches of `per_batch` rows (the rows are the same for
+// every variant of one batch size).
+const bench_segment& segment_of(int variant, int per_batch) {
+    static std::map<std::pair<int, int>, bench_segment> cache;
+    if (auto it = cache.find({variant, per_batch}); it != cache.end()) return it->second;
+    const auto batches = bench_batches(static_cast<std::size_t>(65536 / per_batch), per_batch);
     const auto& schema = bench_schema();
     bench_segment seg;
     std::int64_t offset = 0;
@@ -133,15 +138,15 @@ const bench_segment& segment_of(int variant) {
         offset += static_cast<std::int64_t>(rows.size());
         seg.records += static_cast<std::int64_t>(rows.size());
     }
-    return cache.emplace(variant, std::move(seg)).first->second;
+    return cache.emplace(std::make_pair(variant, per_batch), std::move(seg)).first->second;
 }
 
-// Decode and apply one segment of 65,536 records into a fresh state. Bytes
+// Decode and apply one segment of 65,536 records (args: variant, rows per batch) into a fresh state. Bytes
 // are counted as COMPACTED row bytes, the same for every format, so MB/s
 // compare like records/s do; the file size is a counter.
 void bm_decode_apply(benchmark::State& st) {
     const int variant = static_cast<int>(st.range(0));
-    const auto& seg = segment_of(variant);
+    const auto& seg = segment_of(variant, static_cast<int>(st.range(1)));
     const auto bytes = std::as_bytes(std::span(seg.file.data(), seg.file.size()));
     const auto format = variant == 0 ? log::log_format::compacted : log::log_format::arrow;
     for (auto _ : st) {
@@ -158,13 +163,13 @@ void bm_decode_apply(benchmark::State& st) {
     static const char* names[] = {"COMPACTED", "ARROW none", "ARROW LZ4_FRAME", "ARROW ZSTD"};
     st.SetLabel(names[variant]);
 }
-BENCHMARK(bm_decode_apply)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_decode_apply)->ArgsProduct({{0, 1, 2, 3}, {64, 1024}})->Unit(benchmark::kMillisecond);
 
 // Decode only: every record's key and value through the format's record
 // source, into nothing (what the format costs without the hash map).
 void bm_decode(benchmark::State& st) {
     const int variant = static_cast<int>(st.range(0));
-    const auto& seg = segment_of(variant);
+    const auto& seg = segment_of(variant, static_cast<int>(st.range(1)));
     const auto bytes = std::as_bytes(std::span(seg.file.data(), seg.file.size()));
     auto source = log::make_record_source(variant == 0 ? log::log_format::compacted : log::log_format::arrow,
                                           bench_schema());
@@ -183,7 +188,7 @@ void bm_decode(benchmark::State& st) {
     static const char* names[] = {"COMPACTED", "ARROW none", "ARROW LZ4_FRAME", "ARROW ZSTD"};
     st.SetLabel(names[variant]);
 }
-BENCHMARK(bm_decode)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_decode)->ArgsProduct({{0, 1, 2, 3}, {64, 1024}})->Unit(benchmark::kMillisecond);
 
 void bm_sigv4_sign(benchmark::State& st) {
     storage::s3::request_to_sign req{

@@ -60,7 +60,8 @@ constexpr const char* usage_text =
     "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n"
     "  --records N            write until the log reaches offset N, in as many segments of --segment-size\n"
     "                         as that takes (--segments is ignored); the rows are the same whatever the\n"
-    "                         format and segment size, so formats can be compared on the same changelog\n";
+    "                         format and segment size (values limited to what ARROW keeps), so formats\n"
+    "                         can be compared on the same changelog\n";
 
 constexpr const char* default_schema =
     "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -333,7 +334,8 @@ private:
         log::row r;
         for (const auto& c : schema_.columns) r.push_back(value_of(c));
         set_key(r, k);
-        if (a_.arrow) keep_what_arrow_keeps(r);
+        // --records: the same rows in every format, so only what ARROW keeps.
+        if (a_.arrow || a_.records > 0) keep_what_arrow_keeps(r);
         return r;
     }
 
