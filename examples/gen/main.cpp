@@ -51,13 +51,17 @@ constexpr const char* usage_text =
     "                 [--partition NAME --partition-id N] [--bucket 0]\n"
     "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed|arrow] [--magic 0|1|2]\n"
     "                 [--arrow-compression zstd|lz4|none] [--zstd-level 3]\n"
-    "                 [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]\n"
-    "                 [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
+    "                 [--segments 4 | --records N] [--segment-size 4M] [--keys 10000] [--batch-records 64]\n"
+    "                 [--seed 1] [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
     "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n"
-    "  --log-format           the table's table.log.format (default compacted); arrow: one Arrow\n"
+    "  --log-format           the table's table.log.format (default arrow, as Fluss's); arrow: one Arrow\n"
     "                         RecordBatch per batch, expected values in COMPACTED rows\n"
     "  --arrow-compression    arrow only: table.log.arrow.compression.type (default zstd)\n"
-    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n";
+    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n"
+    "  --records N            write until the log reaches offset N, in as many segments of --segment-size\n"
+    "                         as that takes (--segments is ignored); the rows are the same whatever the\n"
+    "                         format and segment size (values limited to what ARROW keeps), so formats\n"
+    "                         can be compared on the same changelog\n";
 
 constexpr const char* default_schema =
     "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -69,11 +73,12 @@ struct args {
     std::string schema_text = default_schema;
     std::string primary_key = "id";
     log::row_format format = log::row_format::compacted;  ///< compacted / indexed: the rows' format
-    bool arrow = false;                                    ///< --log-format arrow
+    bool arrow = true;                                     ///< --log-format arrow (the default)
     log::arrow_write_options arrow_opts;
     int magic = 0;
     std::int64_t segments = 4;
     std::uint64_t segment_size = 4u << 20;
+    std::int64_t records = 0;  ///< --records: 0 = --segments decides
     std::int64_t keys = 10000;
     std::int64_t batch_records = 64;
     std::uint64_t seed = 1;
@@ -117,6 +122,7 @@ args parse_args(int argc, char** argv) {
             if (a.magic > 2) throw usage_error("--magic must be 0, 1 or 2");
         } else if (f == "--segments") a.segments = parse_count(f, value(i));
         else if (f == "--segment-size") a.segment_size = parse_size(f, value(i));
+        else if (f == "--records") a.records = parse_count(f, value(i));
         else if (f == "--keys") a.keys = parse_count(f, value(i));
         else if (f == "--batch-records") a.batch_records = parse_count(f, value(i));
         else if (f == "--seed") a.seed = static_cast<std::uint64_t>(parse_count(f, value(i)));
@@ -202,9 +208,48 @@ private:
             for (auto& ch : b) ch = static_cast<char>(uniform(0, 255));
             return b;
         }
+        case data_type::char_: {
+            // At most n characters (in an IndexedRow also at most n UTF-8
+            // bytes: it stores CHAR(n) in n bytes); never a trailing NUL
+            // (an IndexedRow reader strips those).
+            static const std::vector<std::string> chars{"a", "Z", "7", " ", "é", "ß", "漢", "🦀", "-", "ü", "\t"};
+            const auto want = uniform(0, std::min<std::int64_t>(c.length, 40));
+            std::string s;
+            std::size_t bytes_left = a_.format == log::row_format::indexed ? static_cast<std::size_t>(c.length) : std::string::npos;
+            for (std::int64_t i = 0; i < want; ++i) {
+                const auto& ch = chars[static_cast<std::size_t>(uniform(0, std::int64_t(chars.size()) - 1))];
+                if (ch.size() > bytes_left) break;
+                s += ch;
+                bytes_left -= ch.size();
+            }
+            return s;
+        }
+        case data_type::binary: {  // exactly n bytes, zeros included
+            std::string b(static_cast<std::size_t>(std::min(c.length, 4096)), '\0');
+            for (auto& ch : b) ch = static_cast<char>(uniform(0, 3) == 0 ? 0 : uniform(0, 255));
+            return b;
+        }
+        case data_type::decimal: {
+            // |unscaled| < 10^p: up to p random digits; now and then +-(10^p - 1).
+            __extension__ typedef __int128 i128;
+            i128 v = 0;
+            if (uniform(0, 9) == 0) {
+                for (int i = 0; i < c.precision; ++i) v = v * 10 + 9;
+            } else {
+                const auto digits = uniform(0, c.precision);
+                for (std::int64_t i = 0; i < digits; ++i) v = v * 10 + uniform(0, 9);
+            }
+            return log::decimal_value{uniform(0, 1) == 0 ? -v : v};
+        }
         case data_type::date: return static_cast<std::int32_t>(uniform(-100000, 100000));
-        case data_type::time: return static_cast<std::int32_t>(uniform(0, 86399999));
+        case data_type::time: {
+            // [0, 86400000) milliseconds, truncated to the precision (Fluss keeps millis only).
+            std::int32_t unit = 1;
+            for (int p = c.precision; p < 3; ++p) unit *= 10;
+            return static_cast<std::int32_t>(uniform(0, 86399999) / unit * unit);
+        }
         case data_type::timestamp:
+        case data_type::timestamp_ltz:
             return log::timestamp_value{uniform(-1000000000000, 4000000000000),
                                         c.precision > 3 ? static_cast<std::int32_t>(uniform(0, 999999)) : 0};
         }
@@ -212,8 +257,14 @@ private:
     }
 
     // The primary-key fields of key number k (negative numbers included).
+    // Distinct k give distinct keys; a CHAR/BINARY/DECIMAL/TIME key column
+    // too narrow for --keys distinct values is an error.
     void set_key(log::row& r, std::int64_t k) {
         using log::data_type;
+        auto too_narrow = [&](const log::column& c) {
+            throw std::invalid_argument("--schema: primary key column '" + c.name + "' (" + log::type_name(c.type) +
+                                        ") cannot hold " + std::to_string(a_.keys) + " distinct keys");
+        };
         for (auto idx : schema_.primary_key) {
             const auto& c = schema_.columns[idx];
             const std::int64_t v = k - a_.keys / 2;
@@ -222,14 +273,59 @@ private:
             case data_type::tinyint: r[idx] = static_cast<std::int8_t>(v); break;
             case data_type::smallint: r[idx] = static_cast<std::int16_t>(v); break;
             case data_type::int_:
-            case data_type::date:
-            case data_type::time: r[idx] = static_cast<std::int32_t>(v); break;
+            case data_type::date: r[idx] = static_cast<std::int32_t>(v); break;
+            case data_type::time: {  // k units of the precision, inside the day
+                std::int64_t unit = 1;
+                for (int p = c.precision; p < 3; ++p) unit *= 10;
+                if ((a_.keys - 1) * unit >= 86400000) too_narrow(c);
+                r[idx] = static_cast<std::int32_t>(k * unit);
+                break;
+            }
             case data_type::bigint: r[idx] = v * 1000003; break;
             case data_type::float_: r[idx] = static_cast<float>(v); break;
             case data_type::double_: r[idx] = static_cast<double>(v) / 3; break;
             case data_type::string: r[idx] = "key-" + std::to_string(v) + "-ключ"; break;
             case data_type::bytes: r[idx] = std::string("k\0", 2) + std::to_string(v); break;
-            case data_type::timestamp: r[idx] = log::timestamp_value{v, 0}; break;
+            case data_type::char_: {  // k in base 62, ASCII (so n characters are n bytes in an IndexedRow too)
+                static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+                std::string s;
+                for (std::int64_t x = k;; x /= 62) {
+                    s.insert(s.begin(), digits[x % 62]);
+                    if (x < 62) break;
+                }
+                std::size_t widest = 1;
+                for (std::int64_t x = a_.keys - 1; x >= 62; x /= 62) ++widest;
+                if (widest > static_cast<std::size_t>(c.length)) too_narrow(c);
+                r[idx] = s;
+                break;
+            }
+            case data_type::binary: {
+                // Exactly n bytes: a leading 00 (when n > 1), then k in base
+                // 255 with digits 01..ff, so the last byte is never 00 (an
+                // IndexedRow reader strips trailing zero bytes).
+                const auto n = static_cast<std::size_t>(c.length);
+                std::string b(n, '\0');
+                std::int64_t x = k;
+                for (std::size_t i = n; i-- > (n > 1 ? 1u : 0u);) {
+                    b[i] = static_cast<char>(1 + x % 255);
+                    x /= 255;
+                }
+                if (x != 0) too_narrow(c);
+                r[idx] = b;
+                break;
+            }
+            case data_type::decimal: {
+                __extension__ typedef __int128 i128;
+                i128 limit = 1;
+                for (int i = 0; i < c.precision; ++i) limit *= 10;
+                if (a_.keys / 2 + 1 > limit) too_narrow(c);
+                r[idx] = log::decimal_value{i128{v} * (limit > 1000003 * i128{a_.keys} ? 1000003 : 1)};
+                break;
+            }
+            case data_type::timestamp:
+            case data_type::timestamp_ltz:
+                r[idx] = log::timestamp_value{v, 0};
+                break;
             }
         }
     }
@@ -238,7 +334,30 @@ private:
         log::row r;
         for (const auto& c : schema_.columns) r.push_back(value_of(c));
         set_key(r, k);
+        // --records: the same rows in every format, so only what ARROW keeps.
+        if (a_.arrow || a_.records > 0) keep_what_arrow_keeps(r);
         return r;
+    }
+
+    // Arrow holds TIME / TIMESTAMP in the unit of their precision, so a
+    // replay reads back what that unit keeps (fluss-arrow.md §4, §5): whole
+    // seconds at p0 (Java truncates toward zero), no nanos at p1..3, whole
+    // micros at p4..6. And Fluss cannot recover a pre-1970 timestamp with a
+    // sub-millisecond part from Arrow (the remainder comes out negative), so
+    // the model keeps none. The log then holds exactly the model's rows.
+    void keep_what_arrow_keeps(log::row& r) const {
+        using log::data_type;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const auto& c = schema_.columns[i];
+            if (auto* ms = std::get_if<std::int32_t>(&r[i]); ms && c.type == data_type::time && c.precision == 0) {
+                *ms = *ms / 1000 * 1000;
+            } else if (auto* t = std::get_if<log::timestamp_value>(&r[i])) {
+                if (c.precision == 0) t->millis = t->millis / 1000 * 1000;
+                if (c.precision <= 3) t->nanos_of_milli = 0;
+                else if (c.precision <= 6) t->nanos_of_milli = t->nanos_of_milli / 1000 * 1000;
+                if (t->millis < 0) t->nanos_of_milli = 0;
+            }
+        }
     }
 
     // The KV value a replay must hold for `r`: the schema id (LE) + the row,
@@ -299,6 +418,21 @@ asio::awaitable<void> put(storage::object_store& store, const std::string& key, 
     if (ec) throw std::runtime_error("cannot write " + store.describe() + "/" + key + ": " + d.to_string(ec));
 }
 
+// Arrow keeps whole seconds of a precision-0 TIME / TIMESTAMP, and the
+// generated keys are milliseconds apart: such a key column would collide.
+void check_arrow_keys(const args& a, const log::schema& schema) {
+    if (!a.arrow) return;
+    for (auto idx : schema.primary_key) {
+        const auto& c = schema.columns[idx];
+        if ((c.type == log::data_type::time || c.type == log::data_type::timestamp ||
+             c.type == log::data_type::timestamp_ltz) &&
+            c.precision == 0)
+            throw usage_error("--log-format arrow: primary-key column '" + c.name +
+                              "' of precision 0 keeps whole seconds only, and the generated keys are milliseconds "
+                              "apart: they would collide");
+    }
+}
+
 asio::awaitable<std::string> generate(const args& a, storage::object_store& store, const std::string& root) {
     auto schema = log::schema::parse(a.schema_text, a.primary_key);
     generator gen(a, schema);
@@ -307,10 +441,15 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
     manifest.tablet = a.tablet;
     std::int64_t offset = 0;
     std::int64_t timestamp = 1722225103853;
-    for (std::int64_t s = 0; s < a.segments; ++s) {
+    // With --records, segment and manifest ids come from a generator of their
+    // own, so the rows do not depend on where segments are cut.
+    std::mt19937_64 id_rng(a.seed ^ 0x5eed5eed5eed5eedull);
+    auto next_id = [&] { return a.records > 0 ? id_rng() : gen.rng(); };
+    std::int64_t segments = 0;
+    for (std::int64_t s = 0; a.records > 0 ? offset < a.records : s < a.segments; ++s, ++segments) {
         std::string bytes;
         const std::int64_t start = offset;
-        while (bytes.size() < a.segment_size) {
+        while (bytes.size() < a.segment_size && (a.records == 0 || offset < a.records)) {
             log::batch_builder b;
             b.magic = static_cast<std::int8_t>(a.magic);
             b.base_offset = offset;
@@ -323,14 +462,14 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
             offset = check.next()->header.next_offset();
             bytes += batch;
         }
-        const std::string id = uuid_from(gen.rng(), gen.rng());
+        const std::string id = uuid_from(next_id(), next_id());
         auto seg = log::remote_log_segment::physical(id, start, offset, bytes.size(), timestamp);
         co_await put(store, log::remote_log_segment_key(tablet, id, start), std::move(bytes));
         manifest.segments.push_back(seg);
     }
     manifest.highest_copied_end_offset = offset;
     const std::string manifest_key =
-        log::remote_log_manifest_dir(tablet) + "/" + uuid_from(gen.rng(), gen.rng()) + ".manifest";
+        log::remote_log_manifest_dir(tablet) + "/" + uuid_from(next_id(), next_id()) + ".manifest";
     co_await put(store, manifest_key, log::write_manifest(manifest));
     if (!a.expected_kv.empty()) {
         std::ofstream out(a.expected_kv, std::ios::binary | std::ios::trunc);
@@ -338,7 +477,7 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
         if (!out) throw std::runtime_error("cannot write '" + a.expected_kv + "'");
     }
     std::fprintf(stderr, "fluss-gen: %lld segments, offsets [0, %lld), manifest %s\n",
-                 static_cast<long long>(a.segments), static_cast<long long>(offset), manifest_key.c_str());
+                 static_cast<long long>(segments), static_cast<long long>(offset), manifest_key.c_str());
     co_return tablet;
 }
 
@@ -350,7 +489,7 @@ int main(int argc, char** argv) {
     try {
         a = parse_args(argc, argv);
         uri = storage::parse_object_uri(a.out);
-        log::schema::parse(a.schema_text, a.primary_key);
+        check_arrow_keys(a, log::schema::parse(a.schema_text, a.primary_key));
     } catch (const std::exception& e) {
         std::cerr << "fluss-gen: " << e.what() << "\n" << usage_text;
         return 2;

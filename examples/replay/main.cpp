@@ -62,7 +62,7 @@ constexpr const char* usage_text =
     "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]\n"
     "  --remote-log-dir  a log tablet dir: s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...\n"
     "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
-    "  --log-format      the table's table.log.format (default compacted)\n"
+    "  --log-format      the table's table.log.format (default arrow, as Fluss's)\n"
     "  --schema-id N     the id of the schema --schema describes (default 1); a batch written\n"
     "                    with another schema id fails the replay, naming both\n"
     "  --manifest        default: the newest manifest under the tablet's metadata/\n"
@@ -79,7 +79,7 @@ struct args {
     std::string remote_log_dir;
     std::string schema_text;
     std::string primary_key;
-    log::log_format format = log::log_format::compacted;
+    log::log_format format = log::log_format::arrow;
     std::int16_t schema_id = 1;
     std::string manifest;
     std::int64_t start_offset = 0;

@@ -9,8 +9,37 @@
 
 namespace fluss_fetch::log::detail {
 
+namespace {
+
+// One decompression context per thread, reused: ZSTD_decompress and a fresh
+// LZ4F context allocate and clear ~100 KiB per call, which costs more than
+// decompressing the small buffers of an ARROW batch (a batch has 2-3 buffers
+// per column).
+ZSTD_DCtx* zstd_context() {
+    thread_local const std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    if (!ctx) throw std::bad_alloc();
+    return ctx.get();
+}
+
+struct lz4_context {
+    LZ4F_dctx* ctx = nullptr;
+    lz4_context() {
+        if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) ctx = nullptr;
+    }
+    ~lz4_context() { LZ4F_freeDecompressionContext(ctx); }
+};
+
+LZ4F_dctx* lz4_dcontext() {
+    thread_local lz4_context c;
+    if (!c.ctx) throw std::bad_alloc();
+    LZ4F_resetDecompressionContext(c.ctx);  // a failed frame may have left it mid-frame
+    return c.ctx;
+}
+
+}  // namespace
+
 void zstd_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
-    const std::size_t n = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
+    const std::size_t n = ZSTD_decompressDCtx(zstd_context(), out.data(), out.size(), in.data(), in.size());
     if (ZSTD_isError(n))
         throw std::invalid_argument(std::string("ZSTD: ") + ZSTD_getErrorName(n) + " (" + std::to_string(in.size()) +
                                     " compressed bytes, " + std::to_string(out.size()) + " announced)");
@@ -20,15 +49,13 @@ void zstd_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
 }
 
 void lz4_frame_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
-    LZ4F_dctx* raw = nullptr;
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION))) throw std::bad_alloc();
-    const std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> ctx(raw, LZ4F_freeDecompressionContext);
+    LZ4F_dctx* const ctx = lz4_dcontext();
     std::size_t in_at = 0, out_at = 0;
     LZ4F_decompressOptions_t opts{};
     for (;;) {
         std::size_t src = in.size() - in_at;
         std::size_t dst = out.size() - out_at;
-        const std::size_t hint = LZ4F_decompress(ctx.get(), out.data() + out_at, &dst, in.data() + in_at, &src, &opts);
+        const std::size_t hint = LZ4F_decompress(ctx, out.data() + out_at, &dst, in.data() + in_at, &src, &opts);
         if (LZ4F_isError(hint)) throw std::invalid_argument(std::string("LZ4 frame: ") + LZ4F_getErrorName(hint));
         in_at += src;
         out_at += dst;

@@ -21,7 +21,7 @@ enum class data_type {
     time,           ///< TIME(p): int32 milliseconds of the day (Fluss keeps no sub-millisecond part)
     timestamp,      ///< TIMESTAMP(p) (without time zone)
     char_,          ///< CHAR(n): a string, stored without padding
-    binary,         ///< BINARY(n): exactly n bytes
+    binary,         ///< BINARY(n): at most n bytes (an IndexedRow stores exactly n, zero-padded)
     decimal,        ///< DECIMAL(p, s)
     timestamp_ltz,  ///< TIMESTAMP_LTZ(p): stored as TIMESTAMP(p) is
 };
@@ -44,10 +44,18 @@ struct schema {
     std::vector<column> columns;
     std::vector<std::size_t> primary_key;  ///< indexes into columns, in key order
 
-    /// Parse `"id INT NOT NULL, name STRING, ts TIMESTAMP(6)"` (type names
-    /// case-insensitive: BOOLEAN, TINYINT, SMALLINT, INT/INTEGER, BIGINT, FLOAT,
-    /// DOUBLE, STRING, BYTES, DATE, TIME, TIMESTAMP[(p)]) and a primary key
-    /// `"id[,col...]"`. Primary-key columns become NOT NULL.
+    /// Parse `"id INT NOT NULL, name STRING, ts TIMESTAMP(6), d DECIMAL(10, 2)"`
+    /// and a primary key `"id[,col...]"`. Type names are case-insensitive:
+    /// BOOLEAN, TINYINT, SMALLINT, INT/INTEGER, BIGINT, FLOAT, DOUBLE, STRING,
+    /// BYTES, DATE, TIME[(p)], TIMESTAMP[(p)], TIMESTAMP_LTZ[(p)], CHAR[(n)],
+    /// BINARY[(n)], DECIMAL[(p[, s])] (also NUMERIC, DEC). Without parameters
+    /// a type takes Fluss's defaults (DataTypes / *Type.DEFAULT_*): TIME(0),
+    /// TIMESTAMP(6), TIMESTAMP_LTZ(6), CHAR(1), BINARY(1), DECIMAL(10, 0).
+    /// Ranges: a time precision 0..9, DECIMAL precision 1..38 and scale
+    /// 0..precision, a CHAR/BINARY length >= 1. Columns are split on the
+    /// commas outside parentheses and angle brackets; ARRAY<...>, MAP<...>,
+    /// ROW<...> (and MULTISET) columns are rejected naming the column.
+    /// Primary-key columns become NOT NULL.
     /// \throws std::invalid_argument naming the column (or position) and what is wrong.
     static schema parse(std::string_view columns, std::string_view primary_key);
 };
@@ -80,7 +88,13 @@ using row = std::vector<field>;
 std::string encode_row(const schema& s, const row& r, row_format format);
 
 /// Decode row bytes. \throws std::invalid_argument naming the column and the
-/// byte position when the bytes run short, a varint is overlong, or bytes are left over.
+/// byte position when the bytes run short, a varint is overlong, bytes are left
+/// over, or a field cannot be a value of its type (a DECIMAL of more than p
+/// digits or of more than 16 bytes, a CHAR(n) of more than n characters, a
+/// BINARY(n) of more than n bytes, nanos of a millisecond outside 0..999999).
+/// An IndexedRow stores CHAR(n) and BINARY(n) in exactly n zero-padded bytes;
+/// like Fluss's IndexedRow.getChar / getBinary, decoding drops their trailing
+/// zero bytes (so an IndexedRow CHAR(n) also holds at most n UTF-8 bytes).
 row decode_row(const schema& s, std::span<const std::byte> bytes, row_format format);
 
 /// The KV key of a row: its primary-key columns, each encoded as a
