@@ -32,7 +32,7 @@ for v in "${variants[@]}"; do
   echo "generating $name" >&2
   # shellcheck disable=SC2086
   "$gen" --out "file://$work/www/$name" --log-format $flags --records "$records" --segment-size 32M \
-    --keys 200000 --batch-records 256 --seed 1 >/dev/null
+    --keys 200000 --batch-records 2048 --seed 1 >/dev/null
 done
 
 . "$root/scripts/lib/nginx.sh"

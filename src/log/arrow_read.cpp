@@ -17,6 +17,7 @@
 #include <fluss_fetch/log/log_error.hpp>
 #include <fluss_fetch/log/records.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -83,6 +84,24 @@ std::size_t width_of(phys p, const column& c) {
     return 0;
 }
 
+// Most CompactedRow bytes one value takes (var: the length varint only).
+std::size_t max_bytes_of(phys p, const column& c) {
+    switch (p) {
+    case phys::boolean: case phys::i8: return 1;
+    case phys::i16: return 2;
+    case phys::i32: case phys::date: case phys::time32_s: case phys::time32_ms: case phys::time64_us:
+    case phys::time64_ns: return detail::max_int32;
+    case phys::i64: return detail::max_int64;
+    case phys::f32: return 4;
+    case phys::f64: return 8;
+    case phys::var: return detail::max_int32;
+    case phys::fixed: return detail::max_int32 + static_cast<std::size_t>(c.length);
+    case phys::decimal: return detail::max_decimal;
+    case phys::ts_s: case phys::ts_ms: case phys::ts_us: case phys::ts_ns: return detail::max_timestamp;
+    }
+    return detail::max_decimal;
+}
+
 template <class T>
 T load(const std::byte* p) {
     T v;
@@ -130,6 +149,8 @@ struct col_state {
     buffer validity;  ///< data == nullptr: no nulls
     buffer offsets;   ///< var only
     buffer data;
+    std::size_t max_bytes = 0;  ///< most CompactedRow bytes of one value (var: without the data)
+    bool key = false;           ///< a primary-key column
 };
 
 const char* buffer_name(int slot, phys p) {
@@ -146,12 +167,15 @@ public:
             cols_[i].c = &s.columns[i];
             cols_[i].p = phys_of(s.columns[i]);
             cols_[i].width = width_of(cols_[i].p, s.columns[i]);
+            cols_[i].max_bytes = max_bytes_of(cols_[i].p, s.columns[i]);
             buffer_count_ += cols_[i].p == phys::var ? 3 : 2;
         }
         scratch_.resize(buffer_count_);
         null_bytes_ = (s.columns.size() + 7) / 8;
-        key_.reserve(64);
-        value_.reserve(256);
+        for (const auto idx : s.primary_key) cols_[idx].key = true;
+        key_span_.resize(s.columns.size());
+        key_.resize(64);
+        value_.resize(256);
     }
 
     void open(const batch_view& batch, std::string_view segment_id) override;
@@ -171,8 +195,12 @@ private:
     void parse_message(std::span<const std::byte> ipc, std::uint64_t ipc_file, std::size_t n);
     buffer decode_buffer(std::size_t index, const col_state& cs, int slot, std::span<const std::byte> body,
                          std::uint64_t body_file, std::int64_t off, std::int64_t len, std::uint64_t need);
-    // Append column `cs`'s value of row `i`; false when it reads as null.
-    bool put_field(std::string& out, const col_state& cs, std::size_t i) const;
+    // Write column `cs`'s value of row `i` at `out` (room for field_bound
+    // bytes); the end, or nullptr when the value reads as null (a decimal
+    // wider than its precision).
+    char* write_field(char* out, const col_state& cs, std::size_t i) const;
+    std::size_t field_bound(const col_state& cs, std::size_t i) const;
+    static char* room(std::vector<char>& buf, std::size_t n);
     bool is_null(const col_state& cs, std::size_t i) const {
         if (!cs.validity.data) return false;
         return ((static_cast<unsigned>(cs.validity.data[i / 8]) >> (i % 8)) & 1u) == 0;
@@ -198,8 +226,9 @@ private:
     std::size_t row_ = 0;
     const std::byte* change_types_ = nullptr;  ///< nullptr: append-only
     char schema_id_[2] = {};
-    std::string key_;
-    std::string value_;
+    std::vector<char> key_;    ///< the current record's key (grown, never shrunk)
+    std::vector<char> value_;  ///< the current record's value
+    std::vector<std::pair<std::size_t, std::size_t>> key_span_;  ///< per column: (offset, length) in value_
 };
 
 void arrow_record_source::open(const batch_view& batch, std::string_view segment_id) {
@@ -447,44 +476,43 @@ buffer arrow_record_source::decode_buffer(std::size_t index, const col_state& cs
     return b;
 }
 
-bool arrow_record_source::put_field(std::string& out, const col_state& cs, std::size_t i) const {
+char* arrow_record_source::write_field(char* out, const col_state& cs, std::size_t i) const {
     const std::byte* d = cs.data.data;
     switch (cs.p) {
-    case phys::boolean: out += static_cast<char>((static_cast<unsigned>(d[i / 8]) >> (i % 8)) & 1u); return true;
-    case phys::i8: out += static_cast<char>(d[i]); return true;
-    case phys::i16: out.append(reinterpret_cast<const char*>(d + 2 * i), 2); return true;
+    case phys::boolean: *out++ = static_cast<char>((static_cast<unsigned>(d[i / 8]) >> (i % 8)) & 1u); return out;
+    case phys::i8: *out++ = static_cast<char>(d[i]); return out;
+    case phys::i16: std::memcpy(out, d + 2 * i, 2); return out + 2;
     case phys::i32:
     case phys::date:
-    case phys::time32_ms: detail::put_int32(out, load<std::int32_t>(d + 4 * i)); return true;
-    case phys::i64: detail::put_int64(out, load<std::int64_t>(d + 8 * i)); return true;
-    case phys::f32: out.append(reinterpret_cast<const char*>(d + 4 * i), 4); return true;
-    case phys::f64: out.append(reinterpret_cast<const char*>(d + 8 * i), 8); return true;
+    case phys::time32_ms: return detail::write_int32(out, load<std::int32_t>(d + 4 * i));
+    case phys::i64: return detail::write_int64(out, load<std::int64_t>(d + 8 * i));
+    case phys::f32: std::memcpy(out, d + 4 * i, 4); return out + 4;
+    case phys::f64: std::memcpy(out, d + 8 * i, 8); return out + 8;
     case phys::var: {
         const std::byte* o = cs.offsets.data;
         const auto from = load<std::int32_t>(o + 4 * i);
         const auto to = load<std::int32_t>(o + 4 * i + 4);
-        detail::put_bytes(out, d + from, static_cast<std::size_t>(to - from));
-        return true;
+        return detail::write_bytes(out, d + from, static_cast<std::size_t>(to - from));
     }
-    case phys::fixed: detail::put_bytes(out, d + i * cs.width, cs.width); return true;
+    case phys::fixed: return detail::write_bytes(out, d + i * cs.width, cs.width);
     case phys::decimal: {
         const auto v = load<int128>(d + 16 * i);
         const int p = cs.c->precision < 1 ? 1 : cs.c->precision > 38 ? 38 : cs.c->precision;
-        if (v >= pow10.v[p] || v <= -pow10.v[p]) return false;  // more than p digits: Decimal.fromBigDecimal gives null
-        detail::put_decimal(out, v, cs.c->precision);
-        return true;
+        if (v >= pow10.v[p] || v <= -pow10.v[p]) return nullptr;  // more than p digits: Decimal.fromBigDecimal gives null
+        return detail::write_decimal(out, v, cs.c->precision);
     }
     // TIME: Java int arithmetic (ArrowTimeColumnVector): sec * 1000, us / 1000, ns / 1000000.
     case phys::time32_s:
-        detail::put_int32(out, static_cast<std::int32_t>(static_cast<std::uint32_t>(load<std::int32_t>(d + 4 * i)) * 1000u));
-        return true;
-    case phys::time64_us: detail::put_int32(out, static_cast<std::int32_t>(load<std::int64_t>(d + 8 * i) / 1000)); return true;
-    case phys::time64_ns: detail::put_int32(out, static_cast<std::int32_t>(load<std::int64_t>(d + 8 * i) / 1000000)); return true;
+        return detail::write_int32(
+            out, static_cast<std::int32_t>(static_cast<std::uint32_t>(load<std::int32_t>(d + 4 * i)) * 1000u));
+    case phys::time64_us: return detail::write_int32(out, static_cast<std::int32_t>(load<std::int64_t>(d + 8 * i) / 1000));
+    case phys::time64_ns:
+        return detail::write_int32(out, static_cast<std::int32_t>(load<std::int64_t>(d + 8 * i) / 1000000));
     case phys::ts_s:
-        detail::put_timestamp(out, static_cast<std::int64_t>(static_cast<std::uint64_t>(load<std::int64_t>(d + 8 * i)) * 1000u),
-                              0, cs.c->precision);
-        return true;
-    case phys::ts_ms: detail::put_timestamp(out, load<std::int64_t>(d + 8 * i), 0, cs.c->precision); return true;
+        return detail::write_timestamp(
+            out, static_cast<std::int64_t>(static_cast<std::uint64_t>(load<std::int64_t>(d + 8 * i)) * 1000u), 0,
+            cs.c->precision);
+    case phys::ts_ms: return detail::write_timestamp(out, load<std::int64_t>(d + 8 * i), 0, cs.c->precision);
     case phys::ts_us:
     case phys::ts_ns: {
         const auto v = load<std::int64_t>(d + 8 * i);
@@ -496,11 +524,22 @@ bool arrow_record_source::put_field(std::string& out, const col_state& cs, std::
                  col_label(*cs.c) + ": row " + std::to_string(i) + ": raw value " + std::to_string(v) +
                      (cs.p == phys::ts_us ? " us" : " ns") +
                      " is before 1970 with a sub-millisecond part; Fluss cannot recover it (negative nanos of millisecond)");
-        detail::put_timestamp(out, millis, cs.p == phys::ts_us ? rem * 1000 : rem, cs.c->precision);
-        return true;
+        return detail::write_timestamp(out, millis, cs.p == phys::ts_us ? rem * 1000 : rem, cs.c->precision);
     }
     }
-    return true;
+    return out;
+}
+
+// The most bytes column `cs` can take in row `i` (fixed part precomputed per column).
+std::size_t arrow_record_source::field_bound(const col_state& cs, std::size_t i) const {
+    if (cs.p != phys::var) return cs.max_bytes;
+    const std::byte* o = cs.offsets.data;
+    return cs.max_bytes + static_cast<std::size_t>(load<std::int32_t>(o + 4 * i + 4) - load<std::int32_t>(o + 4 * i));
+}
+
+char* arrow_record_source::room(std::vector<char>& buf, std::size_t n) {
+    if (buf.size() < n) buf.resize(std::max(n, 2 * buf.size()));
+    return buf.data();
 }
 
 bool arrow_record_source::next(kv_record& out) {
@@ -512,38 +551,68 @@ bool arrow_record_source::next(kv_record& out) {
     out.key = {};
     out.value = {};
     if (out.type == change_type::update_before) return true;  // a recovery skips it: no key, no value
-    key_.clear();
+    auto key_overflow = [&](const col_state& cs) {
+        fail(log_error::kind::bad_arrow, row_pos(cs, i), offset,
+             col_label(*cs.c) + ": row " + std::to_string(i) + ": primary key decimal has more than " +
+                 std::to_string(cs.c->precision) + " digits");
+    };
+    std::size_t key_bound = 0;
     for (const auto idx : schema_.primary_key) {
         const auto& cs = cols_[idx];
         if (is_null(cs, i))
             fail(log_error::kind::bad_arrow, cs.validity.at(i / 8), offset,
                  col_label(*cs.c) + ": row " + std::to_string(i) + ": primary key column is null");
-        if (!put_field(key_, cs, i))
-            fail(log_error::kind::bad_arrow, row_pos(cs, i), offset,
-                 col_label(*cs.c) + ": row " + std::to_string(i) + ": primary key decimal has more than " +
-                     std::to_string(cs.c->precision) + " digits");
+        key_bound += field_bound(cs, i);
     }
-    out.key = key_;
-    if (out.type == change_type::del) return true;
-    value_.assign(schema_id_, 2);
-    value_.append(null_bytes_, '\0');
+    if (out.type == change_type::del) {  // the key alone
+        char* const k = room(key_, key_bound);
+        char* w = k;
+        for (const auto idx : schema_.primary_key) {
+            w = write_field(w, cols_[idx], i);
+            if (!w) key_overflow(cols_[idx]);
+        }
+        out.key = {k, static_cast<std::size_t>(w - k)};
+        return true;
+    }
+    // The value, recording where each key column's bytes are: a key field is
+    // encoded exactly as the value's field (CompactedKeyEncoder = CompactedRow
+    // field writers), so the key is copied from the value.
+    std::size_t bound = 2 + null_bytes_;
+    for (const auto& cs : cols_) bound += field_bound(cs, i);
+    char* const v = room(value_, bound);
+    v[0] = schema_id_[0];
+    v[1] = schema_id_[1];
+    std::memset(v + 2, 0, null_bytes_);
+    char* w = v + 2 + null_bytes_;
     for (std::size_t j = 0; j < cols_.size(); ++j) {
         const auto& cs = cols_[j];
-        if (is_null(cs, i)) {
-            if (!cs.c->nullable)
-                fail(log_error::kind::bad_arrow, cs.validity.at(i / 8), offset,
-                     col_label(*cs.c) + ": row " + std::to_string(i) + ": null in a NOT NULL column");
-        } else if (!put_field(value_, cs, i)) {
+        char* const start = w;
+        if (!is_null(cs, i)) {
+            w = write_field(w, cs, i);
+            if (w) {
+                if (cs.key) key_span_[j] = {static_cast<std::size_t>(start - v), static_cast<std::size_t>(w - start)};
+                continue;
+            }
+            w = start;  // a decimal wider than its precision reads as null
+            if (cs.key) key_overflow(cs);
             if (!cs.c->nullable)
                 fail(log_error::kind::bad_arrow, row_pos(cs, i), offset,
                      col_label(*cs.c) + ": row " + std::to_string(i) + ": decimal has more than " +
                          std::to_string(cs.c->precision) + " digits in a NOT NULL column");
-        } else {
-            continue;
+        } else if (!cs.c->nullable) {
+            fail(log_error::kind::bad_arrow, cs.validity.at(i / 8), offset,
+                 col_label(*cs.c) + ": row " + std::to_string(i) + ": null in a NOT NULL column");
         }
-        value_[2 + j / 8] = static_cast<char>(value_[2 + j / 8] | (1 << (j % 8)));
+        v[2 + j / 8] = static_cast<char>(v[2 + j / 8] | (1 << (j % 8)));
     }
-    out.value = value_;
+    out.value = {v, static_cast<std::size_t>(w - v)};
+    char* const k = room(key_, key_bound);
+    char* kw = k;
+    for (const auto idx : schema_.primary_key) {
+        std::memcpy(kw, v + key_span_[idx].first, key_span_[idx].second);
+        kw += key_span_[idx].second;
+    }
+    out.key = {k, static_cast<std::size_t>(kw - k)};
     return true;
 }
 }  // namespace
