@@ -6,7 +6,9 @@
 # bytes on the wire, wall time (median, min–max), records/s, the records/s
 # ratio to COMPACTED in the same run, and the KV dump's hash (equal across
 # formats: the same state whatever the format).
-#   benchmarks/formats/formats.sh [ROUNDS=5] [RECORDS=2000000]
+# RATE (e.g. 25m) caps each connection nginx serves (limit_rate), as a slower
+# link would: 3 downloads at 25m are 75 MB/s, about one S3 prefix's worth.
+#   [RATE=25m] benchmarks/formats/formats.sh [ROUNDS=5] [RECORDS=2000000]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-5}"
@@ -36,7 +38,7 @@ for v in "${variants[@]}"; do
 done
 
 . "$root/scripts/lib/nginx.sh"
-start_nginx "$work"
+start_nginx "$work" "${RATE:+limit_rate $RATE;}"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 
 for r in $(seq "$rounds"); do
