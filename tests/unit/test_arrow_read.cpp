@@ -467,38 +467,13 @@ TEST(arrow_read, every_byte_flip_is_survived) {
 
 #include "log/compacted.hpp"
 #include "log/flatbuf.hpp"
+#include "support/columns.hpp"
 
 namespace {
 
-column col(std::string name, data_type t, bool nullable = true, int precision = 6, int scale = 0, int length = 1) {
-    column c;
-    c.name = std::move(name);
-    c.type = t;
-    c.nullable = nullable;
-    c.precision = precision;
-    c.scale = scale;
-    c.length = length;
-    return c;
-}
+using test_support::col;
 
-schema all_types() {
-    schema s;
-    s.columns = {
-        col("b", data_type::boolean), col("t", data_type::tinyint), col("s", data_type::smallint),
-        col("i", data_type::int_, false), col("l", data_type::bigint), col("f", data_type::float_),
-        col("d", data_type::double_), col("str", data_type::string), col("by", data_type::bytes),
-        col("dt", data_type::date), col("tm0", data_type::time, true, 0), col("tm3", data_type::time, true, 3),
-        col("tm6", data_type::time, true, 6), col("tm9", data_type::time, true, 9),
-        col("ts0", data_type::timestamp, true, 0), col("ts3", data_type::timestamp, true, 3),
-        col("ts6", data_type::timestamp, true, 6), col("ts9", data_type::timestamp, true, 9),
-        col("ch", data_type::char_, true, 6, 0, 5), col("bin", data_type::binary, true, 6, 0, 3),
-        col("dec", data_type::decimal, true, 10, 2), col("dec2", data_type::decimal, true, 30, 4),
-        col("ltz", data_type::timestamp_ltz, true, 6), col("ltz9", data_type::timestamp_ltz, true, 9),
-    };
-    s.primary_key = {3, 7};  // i, str (str nullable in the schema: rows keep it non-null)
-    s.columns[7].nullable = false;
-    return s;
-}
+schema all_types() { return test_support::every_type_schema(); }
 
 // A reference CompactedRow field encoder over `field` (fluss-arrow.md §5),
 // for types encode_row may not know on this branch.

@@ -14,6 +14,7 @@
 
 #include "log/codec.hpp"
 #include "log/compacted.hpp"
+#include "support/columns.hpp"
 
 #include <gtest/gtest.h>
 
@@ -180,16 +181,7 @@ void check_layout(const parsed& p, std::size_t nrows, std::size_t ncols, std::si
     for (auto k = end; k < static_cast<std::int64_t>(p.body.size()); ++k) EXPECT_EQ(p.body[static_cast<std::size_t>(k)], '\0');
 }
 
-column col(std::string name, data_type t, bool nullable = true, int precision = 6, int scale = 0, int length = 1) {
-    column c;
-    c.name = std::move(name);
-    c.type = t;
-    c.nullable = nullable;
-    c.precision = precision;
-    c.scale = scale;
-    c.length = length;
-    return c;
-}
+using test_support::col;
 
 std::string bits(const std::vector<bool>& v) {
     std::string s((v.size() + 7) / 8, '\0');
