@@ -33,6 +33,8 @@ expect 2 "prefetch-num" --remote-log-dir "$tablet" --prefetch-num many
 expect 2 "download-threads" --remote-log-dir "$tablet" --download-threads -1
 expect 2 "start-offset" --remote-log-dir "$tablet" --start-offset 1x
 expect 2 "log-format" --remote-log-dir "$tablet" --log-format parquet
+expect 2 "schema-id" --remote-log-dir "$tablet" --schema-id 40000
+expect 1 "batch schema id 1 is not the schema id 7" --remote-log-dir "$tablet" --schema-id 7
 expect 2 "no-such-flag" --remote-log-dir "$tablet" --no-such-flag
 
 # 2. A manifest that is not JSON, and one that lacks a field: exit 1 naming the

@@ -1,6 +1,7 @@
 // The segment format (spec §4) against the spec's test vectors (§6): CRC-32C,
 // batches of every magic, record framing, rows, keys and the replayed state;
 // and every kind of corrupt input, each named by segment, file and log offset.
+#include <fluss_fetch/log/arrow.hpp>
 #include <fluss_fetch/log/batch.hpp>
 #include <fluss_fetch/log/crc32c.hpp>
 #include <fluss_fetch/log/kv.hpp>
@@ -573,5 +574,41 @@ TEST(fmt_kv, overlapping_segments_replay_through_their_logical_ranges) {
         const auto r = decode_row(s, std::as_bytes(std::span(v.data() + 2, v.size() - 2)), row_format::compacted);
         const auto key = std::get<std::int32_t>(r[0]);
         EXPECT_EQ(std::get<std::int32_t>(r[1]), key < 5 ? 1 : 2) << "key " << key;
+    }
+}
+
+TEST(fmt_kv, kv_applier_refuses_a_schema_id_other_than_the_one_given_naming_both) {
+    const auto s = schema::parse("k INT, v INT", "k");
+    for (const auto format : {log_format::compacted, log_format::arrow}) {
+        SCOPED_TRACE(format_name(format));
+        batch_builder b;
+        b.base_offset = 40;
+        b.schema_id = 2;
+        const row r{std::int32_t{1}, std::int32_t{2}};
+        if (format == log_format::compacted) {
+            b.add_record(change_type::insert, encode_row(s, r, row_format::compacted));
+        } else {
+            const std::vector<std::pair<change_type, row>> rows{{change_type::insert, r}};
+            b.set_raw_records(encode_arrow_records(s, rows, false), 1);
+        }
+        const auto bytes = b.build();
+        batch_reader rd(bytes_of(bytes), seg_id);
+        const auto batch = rd.next();
+        memory_kv_state state;
+        apply_stats stats;
+        kv_applier strict(s, format, 1);
+        const auto e = caught([&] { strict.apply(*batch, seg_id, state, stats); });
+        EXPECT_EQ(e.what_kind(), log_error::kind::unsupported);
+        EXPECT_EQ(e.log_offset(), 40);
+        const std::string what = e.what();
+        EXPECT_NE(what.find("batch schema id 2 is not the schema id 1"), std::string::npos) << what;
+        EXPECT_NE(what.find(seg_id), std::string::npos) << what;
+        EXPECT_EQ(state.size(), 0u) << "nothing of the batch applied";
+        EXPECT_EQ(stats.records, 0u);
+        // The same batch under its own id applies, the value carrying that id.
+        kv_applier own(s, format, 2);
+        own.apply(*batch, seg_id, state, stats);
+        ASSERT_EQ(state.size(), 1u);
+        EXPECT_EQ(*state.find(encode_key(s, r)), std::string("\x02\x00", 2) + encode_row(s, r, row_format::compacted));
     }
 }
