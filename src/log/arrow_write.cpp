@@ -5,6 +5,7 @@
 #include <fluss_fetch/log/arrow.hpp>
 
 #include "codec.hpp"
+#include "compacted.hpp"
 #include "flatbuf_builder.hpp"
 
 #include <cstring>
@@ -32,12 +33,7 @@ constexpr std::uint64_t metadata_v5 = 4;
 constexpr std::uint64_t header_record_batch = 3;
 constexpr std::uint64_t codec_zstd = 1;  // LZ4_FRAME = 0 is the default
 
-template <class T>
-void put_le(std::string& out, T v) {
-    char b[sizeof v];
-    std::memcpy(b, &v, sizeof v);  // little-endian host
-    out.append(b, sizeof v);
-}
+using detail::put_raw;  // little-endian fixed-width values, as CompactedRow writes them
 
 std::span<const std::byte> as_bytes(const std::string& s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -121,7 +117,7 @@ column_buffers build_column(const column& c, std::size_t col, std::span<const st
         break;
     default: break;
     }
-    if (b.variable) put_le<std::int32_t>(b.offsets, 0);
+    if (b.variable) put_raw<std::int32_t>(b.offsets, 0);
     for (std::size_t i = 0; i < n; ++i) {
         const field& f = rows[i].second[col];
         const bool is_null = std::holds_alternative<std::monostate>(f);
@@ -136,25 +132,25 @@ column_buffers build_column(const column& c, std::size_t col, std::span<const st
         case data_type::boolean:
             if (!is_null && get<bool>(c, i, f, "a bool")) b.data[i / 8] = static_cast<char>(b.data[i / 8] | (1 << (i % 8)));
             break;
-        case data_type::tinyint: put_le<std::int8_t>(b.data, is_null ? 0 : get<std::int8_t>(c, i, f, "an int8")); break;
-        case data_type::smallint: put_le<std::int16_t>(b.data, is_null ? 0 : get<std::int16_t>(c, i, f, "an int16")); break;
+        case data_type::tinyint: put_raw<std::int8_t>(b.data, is_null ? 0 : get<std::int8_t>(c, i, f, "an int8")); break;
+        case data_type::smallint: put_raw<std::int16_t>(b.data, is_null ? 0 : get<std::int16_t>(c, i, f, "an int16")); break;
         case data_type::int_:
-        case data_type::date: put_le<std::int32_t>(b.data, is_null ? 0 : get<std::int32_t>(c, i, f, "an int32")); break;
-        case data_type::bigint: put_le<std::int64_t>(b.data, is_null ? 0 : get<std::int64_t>(c, i, f, "an int64")); break;
-        case data_type::float_: put_le<float>(b.data, is_null ? 0.0f : get<float>(c, i, f, "a float")); break;
-        case data_type::double_: put_le<double>(b.data, is_null ? 0.0 : get<double>(c, i, f, "a double")); break;
+        case data_type::date: put_raw<std::int32_t>(b.data, is_null ? 0 : get<std::int32_t>(c, i, f, "an int32")); break;
+        case data_type::bigint: put_raw<std::int64_t>(b.data, is_null ? 0 : get<std::int64_t>(c, i, f, "an int64")); break;
+        case data_type::float_: put_raw<float>(b.data, is_null ? 0.0f : get<float>(c, i, f, "a float")); break;
+        case data_type::double_: put_raw<double>(b.data, is_null ? 0.0 : get<double>(c, i, f, "a double")); break;
         case data_type::time: {
             // Fluss TIME is int32 millis of the day (ArrowTimeWriter): s / ms as int32, us / ns as int64.
             const std::int32_t ms = is_null ? 0 : get<std::int32_t>(c, i, f, "an int32 (millis of the day)");
-            if (c.precision == 0) put_le<std::int32_t>(b.data, ms / 1000);
-            else if (c.precision <= 3) put_le<std::int32_t>(b.data, ms);
-            else if (c.precision <= 6) put_le<std::int64_t>(b.data, std::int64_t{ms} * 1000);
-            else put_le<std::int64_t>(b.data, std::int64_t{ms} * 1'000'000);
+            if (c.precision == 0) put_raw<std::int32_t>(b.data, ms / 1000);
+            else if (c.precision <= 3) put_raw<std::int32_t>(b.data, ms);
+            else if (c.precision <= 6) put_raw<std::int64_t>(b.data, std::int64_t{ms} * 1000);
+            else put_raw<std::int64_t>(b.data, std::int64_t{ms} * 1'000'000);
             break;
         }
         case data_type::timestamp:
         case data_type::timestamp_ltz:
-            put_le<std::int64_t>(b.data, is_null ? 0 : timestamp_in_unit(c, i, get<timestamp_value>(c, i, f, "a timestamp")));
+            put_raw<std::int64_t>(b.data, is_null ? 0 : timestamp_in_unit(c, i, get<timestamp_value>(c, i, f, "a timestamp")));
             break;
         case data_type::decimal: {
             int128 u = 0;
@@ -164,7 +160,7 @@ column_buffers build_column(const column& c, std::size_t col, std::span<const st
                 if (u >= limit || u <= -limit)
                     bad_field(c, i, "unscaled value has more than " + std::to_string(c.precision) + " digits");
             }
-            put_le<int128>(b.data, u);  // 16-byte little-endian two's complement
+            put_raw<int128>(b.data, u);  // 16-byte little-endian two's complement
             break;
         }
         case data_type::binary: {
@@ -185,7 +181,7 @@ column_buffers build_column(const column& c, std::size_t col, std::span<const st
             if (!is_null) b.data += get<std::string>(c, i, f, "a string");
             if (b.data.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
                 bad_field(c, i, "the column's bytes pass 2^31 - 1 (Arrow int32 offsets)");
-            put_le<std::int32_t>(b.offsets, static_cast<std::int32_t>(b.data.size()));
+            put_raw<std::int32_t>(b.offsets, static_cast<std::int32_t>(b.data.size()));
             break;
         }
         }
@@ -205,21 +201,21 @@ public:
         if (opts_.compression == arrow_compression::none) {
             body_ += raw;
         } else if (raw.empty()) {
-            put_le<std::int64_t>(body_, 0);
+            put_raw<std::int64_t>(body_, 0);
         } else {
             const std::string frame = opts_.compression == arrow_compression::zstd
                                           ? detail::zstd_compress(as_bytes(raw), opts_.zstd_level)
                                           : detail::lz4_frame_compress(as_bytes(raw));
             if (frame.size() > raw.size()) {  // strictly larger: keep it raw
-                put_le<std::int64_t>(body_, -1);
+                put_raw<std::int64_t>(body_, -1);
                 body_ += raw;
             } else {
-                put_le<std::int64_t>(body_, static_cast<std::int64_t>(raw.size()));
+                put_raw<std::int64_t>(body_, static_cast<std::int64_t>(raw.size()));
                 body_ += frame;
             }
         }
-        put_le<std::int64_t>(buffers_, static_cast<std::int64_t>(at));
-        put_le<std::int64_t>(buffers_, static_cast<std::int64_t>(body_.size() - at));
+        put_raw<std::int64_t>(buffers_, static_cast<std::int64_t>(at));
+        put_raw<std::int64_t>(buffers_, static_cast<std::int64_t>(body_.size() - at));
         ++count_;
     }
 
@@ -263,8 +259,8 @@ std::string encode_arrow_records(const schema& s, std::span<const std::pair<chan
     std::string nodes;  // FieldNode structs: length, null_count
     for (std::size_t col = 0; col < ncols; ++col) {
         const column_buffers b = build_column(s.columns[col], col, rows);
-        put_le<std::int64_t>(nodes, static_cast<std::int64_t>(rows.size()));
-        put_le<std::int64_t>(nodes, b.null_count);
+        put_raw<std::int64_t>(nodes, static_cast<std::int64_t>(rows.size()));
+        put_raw<std::int64_t>(nodes, b.null_count);
         body.add(b.validity);
         if (b.variable) body.add(b.offsets);
         body.add(b.data);
@@ -302,8 +298,8 @@ std::string encode_arrow_records(const schema& s, std::span<const std::pair<chan
     const std::string metadata = meta.finish();  // a multiple of 8, so 8 + length is too
 
     out.reserve(out.size() + 8 + metadata.size() + body_bytes.size());
-    put_le<std::uint32_t>(out, 0xFFFFFFFFu);
-    put_le<std::int32_t>(out, static_cast<std::int32_t>(metadata.size()));
+    put_raw<std::uint32_t>(out, 0xFFFFFFFFu);
+    put_raw<std::int32_t>(out, static_cast<std::int32_t>(metadata.size()));
     out += metadata;
     out += body_bytes;
     return out;
