@@ -281,7 +281,9 @@ void async_download_file(storage::object_store& store, download_pool& pool, std:
                     }));
                 flying.emplace(i, std::move(f));
                 try {
-                    if (d->opts.urgent)
+                    if (d->opts.tag.lane)
+                        d->pool.async_submit(std::move(job), d->opts.tag, std::move(on_done));
+                    else if (d->opts.urgent)
                         d->pool.async_submit_first(std::move(job), std::move(on_done));
                     else
                         d->pool.async_submit(std::move(job), std::move(on_done));

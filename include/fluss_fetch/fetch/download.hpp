@@ -52,8 +52,10 @@ struct download_options {
     std::size_t part_window = 128;
     /// Stall timeout of each request; 0 keeps the store's own.
     std::chrono::milliseconds stall_timeout{0};
-    /// Queue the requests ahead of every waiting job of the pool (the
-    /// segment a consumer is blocked on).
+    /// The lane and segment position the requests are scheduled by (see
+    /// `job_tag`). No lane: the pool's untagged lane, in submission order.
+    job_tag tag;
+    /// Untagged only: queue the requests ahead of every waiting untagged job.
     bool urgent = false;
     /// Time allowed for one request with all its retries and backoffs (one
     /// ranged part, or the whole object when it is not split): an attempt
