@@ -39,6 +39,7 @@
 
 #include "core/async_op.hpp"
 #include "core/logging.hpp"
+#include "fetch/temp_dir.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -48,20 +49,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
 #include <deque>
 #include <mutex>
-#include <random>
-#include <set>
-#include <stdexcept>
 
 namespace fluss_fetch::fetch {
 
@@ -70,217 +63,6 @@ namespace fs = std::filesystem;
 using boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view dir_prefix = "remote-log-recovery-";
-
-// ---------------------------------------------------------------- options
-
-std::size_t fetcher_options::effective_download_threads() const noexcept {
-    return std::clamp<std::size_t>(download_threads, 1, std::max<std::size_t>(prefetch_num, 1));
-}
-
-void fetcher_options::validate() const {
-    if (prefetch_num < 1) throw std::invalid_argument("fetcher_options.prefetch_num must be at least 1");
-    if (prefetch_num > 4096)
-        throw std::invalid_argument("fetcher_options.prefetch_num " + std::to_string(prefetch_num) +
-                                    " is above the limit of 4096");
-    if (stall_timeout.count() < 0) throw std::invalid_argument("fetcher_options.stall_timeout must not be negative");
-    retry.validate();
-}
-
-namespace {
-
-std::size_t parse_positive(const std::map<std::string, std::string>& config, const std::string& key,
-                           std::size_t fallback) {
-    auto it = config.find(key);
-    if (it == config.end()) return fallback;
-    std::string v = it->second;
-    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
-    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(v.begin());
-    std::size_t out = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || out == 0)
-        throw std::invalid_argument("configuration key '" + key + "': '" + it->second +
-                                    "' is not a positive integer");
-    return out;
-}
-
-}  // namespace
-
-fetcher_options fetcher_options::from_config(const std::map<std::string, std::string>& config) {
-    return from_config(config, fetcher_options{});
-}
-
-fetcher_options fetcher_options::from_config(const std::map<std::string, std::string>& config,
-                                             fetcher_options base) {
-    base.prefetch_num = parse_positive(config, "kv.recover.remote-log.prefetch-num", base.prefetch_num);
-    base.download_threads = parse_positive(config, "kv.recover.remote-log.download-threads", base.download_threads);
-    base.validate();
-    return base;
-}
-
-// ---------------------------------------------------------------- downloaded_segment
-
-downloaded_segment::downloaded_segment(log::remote_log_segment seg, std::string key, fs::path path,
-                                       std::uint64_t size, std::int64_t read_start, std::int64_t read_end) noexcept
-    : seg_(std::move(seg)),
-      key_(std::move(key)),
-      path_(std::move(path)),
-      size_(size),
-      read_start_(read_start),
-      read_end_(read_end) {}
-
-downloaded_segment::downloaded_segment(downloaded_segment&& o) noexcept
-    : seg_(std::move(o.seg_)),
-      key_(std::move(o.key_)),
-      path_(std::exchange(o.path_, fs::path{})),
-      size_(o.size_),
-      read_start_(o.read_start_),
-      read_end_(o.read_end_) {}
-
-downloaded_segment& downloaded_segment::operator=(downloaded_segment&& o) noexcept {
-    if (this != &o) {
-        remove_file();
-        seg_ = std::move(o.seg_);
-        key_ = std::move(o.key_);
-        path_ = std::exchange(o.path_, fs::path{});
-        size_ = o.size_;
-        read_start_ = o.read_start_;
-        read_end_ = o.read_end_;
-    }
-    return *this;
-}
-
-downloaded_segment::~downloaded_segment() { remove_file(); }
-
-fs::path downloaded_segment::release() noexcept { return std::exchange(path_, fs::path{}); }
-
-void downloaded_segment::remove_file() noexcept {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove(path_, ec);
-    path_.clear();
-}
-
-// ---------------------------------------------------------------- selection
-
-std::vector<log::remote_log_segment> select_segments(std::vector<log::remote_log_segment> segments,
-                                                     std::int64_t start_offset, std::int64_t stop_offset) {
-    auto fail = [](errc e, const std::string& what) { throw boost::system::system_error(make_error_code(e), what); };
-    if (start_offset < 0 || stop_offset <= start_offset)
-        fail(errc::invalid_argument, "fetch range [" + std::to_string(start_offset) + ", " +
-                                         std::to_string(stop_offset) + ") is empty or negative");
-    std::set<std::string> ids;
-    for (const auto& s : segments) {
-        if (auto why = log::check_segment(s); !why.empty()) fail(errc::invalid_argument, why);
-        if (!ids.insert(s.segment_id).second)
-            fail(errc::invalid_argument, "segment '" + s.segment_id + "' is listed twice");
-    }
-    std::erase_if(segments, [](const auto& s) { return s.logical_end_offset <= s.logical_start_offset; });
-    std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
-        return std::pair(a.logical_start_offset, a.logical_end_offset) <
-               std::pair(b.logical_start_offset, b.logical_end_offset);
-    });
-    auto first = std::find_if(segments.begin(), segments.end(), [&](const auto& s) {
-        return s.logical_start_offset <= start_offset && start_offset < s.logical_end_offset;
-    });
-    if (first == segments.end()) {
-        std::string there = segments.empty()
-                                ? std::string("there are no segments")
-                                : "the " + std::to_string(segments.size()) + " segments cover [" +
-                                      std::to_string(segments.front().logical_start_offset) + ", " +
-                                      std::to_string(segments.back().logical_end_offset) + ")";
-        fail(errc::no_remote_segments, "no remote log segment contains offset " + std::to_string(start_offset) +
-                                           " (fetch range [" + std::to_string(start_offset) + ", " +
-                                           std::to_string(stop_offset) + ")); " + there);
-    }
-    std::vector<log::remote_log_segment> out{*first};
-    for (auto it = std::next(first); it != segments.end() && it->logical_start_offset < stop_offset; ++it)
-        out.push_back(*it);
-    return out;
-}
-
-// ---------------------------------------------------------------- temp dirs
-
-namespace {
-
-std::string random_uuid() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t hi = rng(), lo = rng();
-    hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-    lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 1
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-                  static_cast<unsigned long long>((hi >> 16) & 0xffff), static_cast<unsigned long long>(hi & 0xffff),
-                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
-    return buf;
-}
-
-[[noreturn]] void throw_errno(int err, const std::string& what) {
-    throw std::system_error(err, std::generic_category(), what);
-}
-
-// Make `{parent}/remote-log-recovery-{uuid}` holding a locked `.lock`. The
-// dir is built under a hidden name and renamed once locked, so a sweeper
-// never sees a fresh dir without its lock.
-fs::path make_temp_dir(const fs::path& parent, int& lock_fd) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) throw std::system_error(ec, "cannot create temp parent '" + parent.string() + "'");
-    const std::string uuid = random_uuid();
-    const fs::path hidden = parent / ("." + std::string(dir_prefix) + uuid + ".init");
-    const fs::path final_dir = parent / (std::string(dir_prefix) + uuid);
-    if (::mkdir(hidden.c_str(), 0700) != 0) throw_errno(errno, "cannot create temp dir '" + hidden.string() + "'");
-    const fs::path lock = hidden / ".lock";
-    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        const int err = errno;
-        if (fd >= 0) ::close(fd);
-        fs::remove_all(hidden, ec);
-        throw_errno(err, "cannot lock '" + lock.string() + "'");
-    }
-    if (::rename(hidden.c_str(), final_dir.c_str()) != 0) {
-        const int err = errno;
-        ::close(fd);
-        fs::remove_all(hidden, ec);
-        throw_errno(err, "cannot rename '" + hidden.string() + "' to '" + final_dir.string() + "'");
-    }
-    lock_fd = fd;
-    return final_dir;
-}
-
-}  // namespace
-
-std::size_t sweep_stale_temp_dirs(const fs::path& parent, std::chrono::seconds unlocked_min_age) {
-    std::size_t removed = 0;
-    std::error_code ec;
-    fs::directory_iterator it(parent, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-        const auto name = it->path().filename().string();
-        const bool ours = name.starts_with(dir_prefix);
-        const bool half_made = name.starts_with("." + std::string(dir_prefix)) && name.ends_with(".init");
-        std::error_code sec;
-        if ((!ours && !half_made) || !it->is_directory(sec)) continue;
-        bool stale = false;
-        int fd = ::open((it->path() / ".lock").c_str(), O_RDWR | O_CLOEXEC);
-        if (fd >= 0) {
-            stale = ::flock(fd, LOCK_EX | LOCK_NB) == 0;  // its owner is gone
-        } else {
-            auto mtime = fs::last_write_time(it->path(), sec);
-            stale = !sec && fs::file_time_type::clock::now() - mtime >= unlocked_min_age;
-        }
-        if (stale) {
-            fs::remove_all(it->path(), sec);
-            if (sec)
-                detail::logger().warn("cannot remove stale temp dir '{}': {}", it->path().string(), sec.message());
-            else {
-                detail::logger().info("removed stale temp dir '{}'", it->path().string());
-                ++removed;
-            }
-        }
-        if (fd >= 0) ::close(fd);
-    }
-    return removed;
-}
 
 // ---------------------------------------------------------------- cores
 

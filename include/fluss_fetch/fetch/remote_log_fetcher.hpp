@@ -12,7 +12,10 @@
 #pragma once
 
 #include <fluss_fetch/error.hpp>
-#include <fluss_fetch/fetch/retry.hpp>
+#include <fluss_fetch/fetch/downloaded_segment.hpp>
+#include <fluss_fetch/fetch/fetcher_options.hpp>
+#include <fluss_fetch/fetch/select.hpp>
+#include <fluss_fetch/fetch/temp_dir.hpp>
 #include <fluss_fetch/log/remote_log_segment.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -20,12 +23,9 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,106 +36,6 @@ class object_store;
 }
 
 namespace fluss_fetch::fetch {
-
-/// How a fetcher downloads. Defaults are Fluss's.
-struct fetcher_options {
-    /// Segments downloaded or downloading but not yet handed to the consumer
-    /// (`kv.recover.remote-log.prefetch-num`). 1 is the old one-at-a-time
-    /// fetcher. Files on disk never exceed prefetch_num + 1 (the one being read).
-    std::size_t prefetch_num = 4;
-    /// HTTP requests in flight at once (`kv.recover.remote-log.download-threads`),
-    /// clamped to [1, prefetch_num] (see `effective_download_threads`).
-    std::size_t download_threads = 3;
-    /// Retries of each request: 5 retries, 100 ms × 2^k ±25 %, capped at 5 s.
-    retry_policy retry;
-    /// Where the fetcher makes its `remote-log-recovery-{uuid}` dir. Empty:
-    /// the system temp dir (`std::filesystem::temp_directory_path()`).
-    std::filesystem::path temp_parent;
-    /// Segments larger than this are fetched as ranged parts of this size
-    /// (each part a request of its own, with its own retries). 0: whole objects.
-    std::uint64_t part_size = 64ull << 20;
-    /// No byte for this long fails an attempt (retried). 0: the store's own.
-    std::chrono::milliseconds stall_timeout{0};
-    /// At construction, remove `remote-log-recovery-*` dirs under the temp
-    /// parent that no live fetcher holds (left by a crashed process). A dir
-    /// is held through an advisory lock on its `.lock` file; a dir without
-    /// one (e.g. made by Fluss itself) is removed once it is an hour old.
-    bool sweep_stale_temp_dirs = false;
-
-    /// download_threads clamped to [1, prefetch_num].
-    std::size_t effective_download_threads() const noexcept;
-
-    /// \throws std::invalid_argument naming the field when a value is out of range.
-    void validate() const;
-
-    /// Options from Fluss-style configuration: `kv.recover.remote-log.prefetch-num`
-    /// and `kv.recover.remote-log.download-threads` (other keys are ignored),
-    /// on top of `base`. \throws std::invalid_argument naming the key and the
-    /// value when a value is not a positive integer.
-    static fetcher_options from_config(const std::map<std::string, std::string>& config);
-    static fetcher_options from_config(const std::map<std::string, std::string>& config, fetcher_options base);
-};
-
-/// Figures of one stream, updated as it runs (read them at any time).
-struct stream_stats {
-    std::uint64_t segments_total = 0;        ///< relevant segments of the fetch
-    std::uint64_t segments_admitted = 0;     ///< let into the window (download started)
-    std::uint64_t segments_downloaded = 0;   ///< downloads finished successfully
-    std::uint64_t segments_delivered = 0;    ///< handed to the consumer
-    std::uint64_t bytes = 0;                 ///< body bytes received by successful attempts
-    std::uint64_t requests = 0;              ///< HTTP requests (attempts)
-    std::uint64_t retries = 0;               ///< attempts after a retryable failure
-    std::uint64_t fallbacks = 0;             ///< head segments re-fetched on the consumer's path
-    std::chrono::nanoseconds consumer_wait{0};   ///< time async_next spent waiting for a download
-    std::chrono::nanoseconds download_time{0};   ///< sum over segments of start-to-finish download time
-};
-
-/// A downloaded segment file. Owns the file: deletes it when destroyed
-/// (unless `release()`d). The file lives in the fetcher's temp dir, which
-/// the fetcher removes when it closes.
-class downloaded_segment {
-public:
-    downloaded_segment(log::remote_log_segment seg, std::string key, std::filesystem::path path, std::uint64_t size,
-                       std::int64_t read_start, std::int64_t read_end) noexcept;
-    downloaded_segment(downloaded_segment&& other) noexcept;
-    downloaded_segment& operator=(downloaded_segment&& other) noexcept;
-    downloaded_segment(const downloaded_segment&) = delete;
-    downloaded_segment& operator=(const downloaded_segment&) = delete;
-    ~downloaded_segment();
-
-    const log::remote_log_segment& segment() const noexcept { return seg_; }
-    const std::string& key() const noexcept { return key_; }               ///< object key it came from
-    const std::filesystem::path& path() const noexcept { return path_; }   ///< local file (empty once released)
-    std::uint64_t size() const noexcept { return size_; }                   ///< bytes in the file
-
-    /// The offsets a reader uses of this file: [read_start_offset, read_end_offset),
-    /// the segment's logical range clipped to the fetch's [start, stop).
-    /// Batches ending at or before read_start_offset are skipped; reading stops
-    /// at the first batch that starts at or after read_end_offset.
-    std::int64_t read_start_offset() const noexcept { return read_start_; }
-    std::int64_t read_end_offset() const noexcept { return read_end_; }
-
-    /// Give up ownership: the file is no longer deleted by this object.
-    std::filesystem::path release() noexcept;
-
-private:
-    void remove_file() noexcept;
-    log::remote_log_segment seg_;
-    std::string key_;
-    std::filesystem::path path_;
-    std::uint64_t size_ = 0;
-    std::int64_t read_start_ = 0, read_end_ = 0;
-};
-
-/// The segments of `[start_offset, stop_offset)` as Fluss's recovery reads
-/// them: the segment whose logical range contains `start_offset`, then every
-/// later one (by logical start) whose logical start is below `stop_offset`.
-/// Segments with an empty logical range are skipped.
-/// \throws boost::system::system_error: `errc::invalid_argument` for a
-/// malformed segment or a duplicate id (naming it), `errc::no_remote_segments`
-/// when no segment contains `start_offset` (naming the range and what is there).
-std::vector<log::remote_log_segment> select_segments(std::vector<log::remote_log_segment> segments,
-                                                     std::int64_t start_offset, std::int64_t stop_offset);
 
 struct stream_core;
 struct fetcher_core;
@@ -263,11 +163,5 @@ private:
     void do_close(boost::asio::any_completion_handler<void()> h);
     std::shared_ptr<fetcher_core> core_;
 };
-
-/// Remove the `remote-log-recovery-*` dirs under `parent` that no live
-/// fetcher holds (see `fetcher_options::sweep_stale_temp_dirs`). Returns how
-/// many were removed; a dir that cannot be removed is logged and skipped.
-std::size_t sweep_stale_temp_dirs(const std::filesystem::path& parent,
-                                  std::chrono::seconds unlocked_min_age = std::chrono::hours(1));
 
 }  // namespace fluss_fetch::fetch
