@@ -67,9 +67,13 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
     }
 
     // What to do once the mutex is released.
+    // Jobs and lanes are let go here too: a job's captures may hold the
+    // last reference to a lane, whose destructor takes the mutex.
     struct completions {
         std::vector<std::pair<handler_type, error_code>> handlers;
         std::vector<asio::any_completion_handler<void()>> close_waiters;
+        std::vector<download_job> jobs;
+        std::vector<std::shared_ptr<download_lane>> lanes;
     };
 
     asio::any_io_executor ex;
@@ -136,13 +140,12 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
 
     void finished(const std::shared_ptr<entry>& e, error_code ec) {
         completions c;
-        std::shared_ptr<download_lane> lane;  // let go of it outside the mutex
         {
             std::lock_guard lock(mutex);
             e->st = entry::state::done;
             c.handlers.emplace_back(std::move(e->handler), ec);
-            e->job = nullptr;
-            lane = std::move(e->lane);
+            c.jobs.push_back(std::move(e->job));
+            c.lanes.push_back(std::move(e->lane));
             entries.erase(e->id);
             fsm.job_done(e->id);
             free.push_back(e->worker);
@@ -154,7 +157,6 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
     // Cancel one submission: drop it from the queue, or cancel its coroutine.
     void cancel(const std::shared_ptr<entry>& e) {
         completions c;
-        std::shared_ptr<download_lane> lane;
         {
             std::lock_guard lock(mutex);
             if (e->st == entry::state::queued) {
@@ -162,8 +164,8 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
                 entries.erase(e->id);
                 e->st = entry::state::done;
                 c.handlers.emplace_back(std::move(e->handler), asio::error::operation_aborted);
-                e->job = nullptr;
-                lane = std::move(e->lane);
+                c.jobs.push_back(std::move(e->job));
+                c.lanes.push_back(std::move(e->lane));
                 pump_locked(c);
             } else if (e->st == entry::state::running) {
                 asio::post(strands[e->worker], [e] { e->signal.emit(asio::cancellation_type::terminal); });
@@ -254,7 +256,8 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
                 auto& e = it->second;
                 e->st = entry::state::done;
                 c.handlers.emplace_back(std::move(e->handler), asio::error::operation_aborted);
-                e->job = nullptr;
+                c.jobs.push_back(std::move(e->job));
+                c.lanes.push_back(std::move(e->lane));
                 dropped.push_back(std::move(e));
                 entries.erase(it);
             }

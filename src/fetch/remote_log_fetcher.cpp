@@ -24,7 +24,13 @@
 // re-checks its condition; all on the strand, so no wake-up is lost.
 //
 // Every request runs as a job of the fetcher's download pool (M strands), so
-// requests in flight never exceed M. Cancellation: each download is bound to
+// requests in flight never exceed M. The pool is also the scheduler: each
+// stream is a lane of it (its window, its own request cap); after the
+// channel send, the producer waits for the lane's admission (the pool's byte
+// budget, every lane's head first), and the admitted segment holds its bytes
+// (`pending::hold`, shared with the downloaded_segment) until its file is
+// gone. The pool is the fetcher's own, or shared by many fetchers (the
+// recovery client); the schedule is the same either way. Cancellation: each download is bound to
 // a cancellation_signal of its handle, emitted only on the stream strand; the
 // download op forwards it to its pool jobs, which close their sockets and
 // timers. `shutdown` cancels everything and waits until every download op of
@@ -80,6 +86,18 @@ struct pending {
     diagnostics diag;
     std::uint64_t bytes = 0;
     clock_type::time_point started;
+    std::uint64_t seq = 0;        // position in the stream: the scheduler's depth is seq - consumed
+    std::shared_ptr<void> hold;   // the bytes reserved at admission, until the file is gone
+};
+
+// Bytes of one admission, given back to the lane when the last holder goes.
+struct byte_hold {
+    std::shared_ptr<download_lane> lane;
+    std::uint64_t bytes = 0;
+    byte_hold(std::shared_ptr<download_lane> l, std::uint64_t b) : lane(std::move(l)), bytes(b) {}
+    byte_hold(const byte_hold&) = delete;
+    byte_hold& operator=(const byte_hold&) = delete;
+    ~byte_hold() { lane->release(bytes); }
 };
 
 using window_channel = asio::experimental::channel<void(error_code, std::shared_ptr<pending>)>;
@@ -110,7 +128,8 @@ struct fetcher_core : std::enable_shared_from_this<fetcher_core> {
     storage::object_store& store;
     fetcher_options opts;
     detail::strand_type strand;
-    std::unique_ptr<download_pool> pool;
+    std::shared_ptr<download_pool> pool;
+    bool own_pool = true;  // closed with the fetcher; a shared one is not
     fs::path dir;  // const after construction
     int lock_fd = -1;
 
@@ -132,7 +151,8 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
           start(a),
           stop(b),
           window(strand, f->opts.prefetch_num),
-          changed(strand, clock_type::time_point::max()) {}
+          changed(strand, clock_type::time_point::max()),
+          lane(f->pool->open_lane(f->opts.prefetch_num, f->opts.effective_download_threads())) {}
 
     std::shared_ptr<fetcher_core> f;
     detail::strand_type strand;
@@ -144,6 +164,8 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
     // Strand state.
     window_channel window;
     asio::steady_timer changed;
+    std::shared_ptr<download_lane> lane;     // this stream's share of the pool
+    asio::cancellation_signal admit_signal;  // cancels the producer's wait for admission
     std::deque<std::shared_ptr<pending>> admitted;
     std::size_t delivered = 0;
     std::shared_ptr<pending> handed;  // the head, handed to a completion not yet settled
@@ -167,13 +189,17 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
     std::shared_ptr<pending> make_pending(std::size_t i) {
         auto p = std::make_shared<pending>();
         p->seg = segs[i];
+        p->seq = i;
         p->key = log::remote_log_segment_key(tablet_dir, p->seg.segment_id, p->seg.start_offset);
         p->path = f->dir / ("s" + std::to_string(id) + "-" + log::format_offset(p->seg.start_offset) + "-" +
                             p->seg.segment_id + ".log");
         return p;
     }
 
-    void start_download(const std::shared_ptr<pending>& p, bool urgent) {
+    // `fallback`: the consumer's own round for the head (only logged: the
+    // head is depth 0 anyway, ahead of every prefetch but behind the heads
+    // of other lanes already waiting).
+    void start_download(const std::shared_ptr<pending>& p, bool fallback) {
         ++running;
         p->done = false;
         p->ec = {};
@@ -183,7 +209,9 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
         o.retry = f->opts.retry;
         if (p->seg.size_in_bytes > 0) o.expected_size = p->seg.size_in_bytes;
         o.stall_timeout = f->opts.stall_timeout;
-        o.urgent = urgent;
+        o.tag.lane = lane;
+        o.tag.seq = p->seq;
+        if (fallback) detail::logger().debug("segment {}: fallback download at depth 0", p->seg.segment_id);
         auto self = shared_from_this();
         async_download(f->store, *f->pool, p->key, p->path, o, counters, p->diag,
                        asio::bind_cancellation_slot(
@@ -214,13 +242,16 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
     asio::awaitable<void> shutdown() {
         ended = true;
         window.cancel();
+        admit_signal.emit(asio::cancellation_type::terminal);
         for (auto& p : admitted)
             if (!p->done) p->signal.emit(asio::cancellation_type::terminal);
         while (running > 0 || !producer_done) co_await wait_change();
         for (auto& p : admitted) {
-            if (p == handed) continue;  // settle() delivers it or deletes it
-            std::error_code ec;
-            fs::remove(p->path, ec);
+            if (p != handed) {  // settle() delivers it or deletes it
+                std::error_code ec;
+                fs::remove(p->path, ec);
+            }
+            p->hold.reset();  // the channel may keep the handle: give the bytes back now
         }
         admitted.clear();
         notify();
@@ -276,7 +307,7 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
         handed = head;
         const auto& s = head->seg;
         downloaded_segment out(s, head->key, head->path, head->bytes, std::max(s.logical_start_offset, start),
-                               std::min(s.logical_end_offset, stop));
+                               std::min(s.logical_end_offset, stop), head->hold);
         co_return result{error_code{}, std::move(out)};
     }
 
@@ -292,6 +323,7 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
                 detail::logger().error("segment stream {}: window out of step with admitted segments", id);
             admitted.pop_front();
             ++delivered;
+            lane->consumed();
         } else if (!taken && head && !still_head) {
             // The stream shut down meanwhile and left this file to us.
             std::error_code ec;
@@ -324,6 +356,24 @@ asio::awaitable<void> produce(std::shared_ptr<stream_core> self) {
         const error_code none;
         auto [ec] = co_await self->window.async_send(none, p, use_tuple);
         if (ec || self->ended) break;  // the window was cancelled: the stream is ending
+        // The scheduler's turn: the byte budget, and every lane's head first.
+        const std::uint64_t bytes = p->seg.size_in_bytes;
+        auto admit_token = asio::bind_cancellation_slot(self->admit_signal.slot(), use_tuple);
+        auto [aec] = co_await self->lane->async_admit(bytes, admit_token);
+        if (self->ended) break;
+        if (aec) {
+            // The shared pool closed under a live stream: the head fails with it.
+            p->done = true;
+            p->ec = aec;
+            p->fallback_started = true;
+            p->diag.key = p->key;
+            p->diag.message = "the download scheduler did not admit it: " + aec.message();
+            self->admitted.push_back(p);
+            ++self->n_admitted;
+            self->notify();
+            break;
+        }
+        p->hold = std::make_shared<byte_hold>(self->lane, bytes);
         self->admitted.push_back(p);
         ++self->n_admitted;
         self->start_download(p, false);
@@ -351,7 +401,7 @@ asio::awaitable<void> close_fetcher(std::shared_ptr<fetcher_core> self) {
     // Each stream: every download op completed. Then the pool: no job runs.
     for (auto& s : live) co_await asio::co_spawn(s->strand, shutdown_stream(s), asio::use_awaitable);
     live.clear();
-    co_await self->pool->async_close(asio::use_awaitable);
+    if (self->own_pool) co_await self->pool->async_close(asio::use_awaitable);
     self->remove_dir();
 }
 
@@ -433,12 +483,21 @@ diagnostics segment_stream::last_error() const {
 
 // ---------------------------------------------------------------- remote_log_fetcher
 
-remote_log_fetcher::remote_log_fetcher(asio::any_io_executor ex, storage::object_store& store, fetcher_options opts) {
+remote_log_fetcher::remote_log_fetcher(asio::any_io_executor ex, storage::object_store& store, fetcher_options opts)
+    : remote_log_fetcher(ex, store, opts,
+                         std::make_shared<download_pool>(ex, (opts.validate(), opts.effective_download_threads()))) {
+    core_->own_pool = true;
+}
+
+remote_log_fetcher::remote_log_fetcher(asio::any_io_executor ex, storage::object_store& store, fetcher_options opts,
+                                       std::shared_ptr<download_pool> pool) {
     opts.validate();
+    if (!pool) throw std::invalid_argument("remote_log_fetcher: the shared download pool is null");
     if (opts.temp_parent.empty()) opts.temp_parent = fs::temp_directory_path();
     if (opts.sweep_stale_temp_dirs) sweep_stale_temp_dirs(opts.temp_parent);
     core_ = std::make_shared<fetcher_core>(std::move(ex), store, std::move(opts));
-    core_->pool = std::make_unique<download_pool>(core_->ex, core_->opts.effective_download_threads());
+    core_->pool = std::move(pool);
+    core_->own_pool = false;
     core_->dir = make_temp_dir(core_->opts.temp_parent, core_->lock_fd);
     detail::logger().info("remote log fetcher: temp dir {}, prefetch {}, {} download threads", core_->dir.string(),
                           core_->opts.prefetch_num, core_->opts.effective_download_threads());

@@ -6,17 +6,20 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace fluss_fetch::fetch {
 
 /// A downloaded segment file. Owns the file: deletes it when destroyed
 /// (unless `release()`d). The file lives in the fetcher's temp dir, which
-/// the fetcher removes when it closes.
+/// the fetcher removes when it closes. While it lives, its bytes count
+/// against the download scheduler's disk budget (`hold`, let go with the
+/// file or at `release()`).
 class downloaded_segment {
 public:
     downloaded_segment(log::remote_log_segment seg, std::string key, std::filesystem::path path, std::uint64_t size,
-                       std::int64_t read_start, std::int64_t read_end) noexcept;
+                       std::int64_t read_start, std::int64_t read_end, std::shared_ptr<void> hold = {}) noexcept;
     downloaded_segment(downloaded_segment&& other) noexcept;
     downloaded_segment& operator=(downloaded_segment&& other) noexcept;
     downloaded_segment(const downloaded_segment&) = delete;
@@ -35,7 +38,8 @@ public:
     std::int64_t read_start_offset() const noexcept { return read_start_; }
     std::int64_t read_end_offset() const noexcept { return read_end_; }
 
-    /// Give up ownership: the file is no longer deleted by this object.
+    /// Give up ownership: the file is no longer deleted by this object, and
+    /// no longer counts against the scheduler's disk budget.
     std::filesystem::path release() noexcept;
 
 private:
@@ -45,6 +49,7 @@ private:
     std::filesystem::path path_;
     std::uint64_t size_ = 0;
     std::int64_t read_start_ = 0, read_end_ = 0;
+    std::shared_ptr<void> hold_;
 };
 
 }  // namespace fluss_fetch::fetch

@@ -37,6 +37,7 @@ class object_store;
 
 namespace fluss_fetch::fetch {
 
+class download_pool;
 struct stream_core;
 struct fetcher_core;
 
@@ -123,6 +124,12 @@ private:
 /// (strands of the executor), so the requests in flight never exceed that,
 /// however many threads run the io_context.
 ///
+/// Fetchers may share one download_pool (the recovery client's scheduler):
+/// each stream is then a lane of it, with its window and its own request cap
+/// (`effective_download_threads()`) within the pool's cap, and each segment
+/// reserves its size from the pool's byte budget from admission until its
+/// file is gone. Every lane's head goes before any lane's prefetch.
+///
 /// \par Object lifetimes
 /// `store` must outlive the fetcher's operations: until `async_close`
 /// completes, or, when the fetcher is destroyed without closing, until the
@@ -133,6 +140,11 @@ class remote_log_fetcher {
 public:
     /// \throws std::invalid_argument for bad options, std::system_error when the temp dir cannot be made.
     remote_log_fetcher(boost::asio::any_io_executor ex, storage::object_store& store, fetcher_options opts = {});
+    /// A fetcher whose downloads go through `pool`, shared with others (see
+    /// above). Closing the fetcher does not close the pool. \throws as above,
+    /// and std::invalid_argument for a null pool.
+    remote_log_fetcher(boost::asio::any_io_executor ex, storage::object_store& store, fetcher_options opts,
+                       std::shared_ptr<download_pool> pool);
     ~remote_log_fetcher();
     remote_log_fetcher(const remote_log_fetcher&) = delete;
     remote_log_fetcher& operator=(const remote_log_fetcher&) = delete;
