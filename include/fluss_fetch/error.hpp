@@ -60,6 +60,9 @@ enum class errc : int {
     bad_credentials_file,      ///< the shared credentials file could not be parsed
     no_remote_segments,        ///< no remote log segment covers the requested offsets
     offset_gap,                ///< the remote log lacks offsets of the range (a hole between or inside segments)
+    bad_log,                   ///< a manifest, batch, record or row the reader refused (the message names segment and offset)
+    sink_failed,               ///< the application's kv_sink threw (the message names the segment and its words)
+    not_running,               ///< a recovery client whose async_run is not running
 
     // Local files.
     file_error = 300,          ///< a local file could not be created/written/renamed

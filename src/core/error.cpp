@@ -43,6 +43,9 @@ public:
         case errc::bad_credentials_file: return "malformed credentials file";
         case errc::no_remote_segments: return "no remote log segment covers the requested offsets";
         case errc::offset_gap: return "offsets missing from the remote log";
+        case errc::bad_log: return "remote log data the reader refused";
+        case errc::sink_failed: return "the kv sink failed";
+        case errc::not_running: return "the recovery client is not running";
         case errc::file_error: return "local file error";
         case errc::object_too_large: return "object larger than the allowed limit";
         case errc::unsupported_response: return "the server's answer cannot be used (retrying would not help)";
