@@ -67,6 +67,13 @@ enum class errc : int {
     // Local files.
     file_error = 300,          ///< a local file could not be created/written/renamed
     object_too_large,          ///< an in-memory read exceeded its limit
+
+    // This library.
+    /// An unexpected exception inside the library (e.g. std::logic_error):
+    /// a bug, not a fault of the server or the input, and never retried. Its
+    /// what() is logged at error level, and the operation's diagnostics name
+    /// it where the operation fills them (async_download, the fetcher).
+    internal_bug = 400,
 };
 
 /// The category of `errc`; its name is "fluss_fetch".
@@ -81,8 +88,8 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 /// truncated bodies, timeouts, a wrong Content-Range. False for 4xx answers
 /// (403, 404, 400, 412, 416), answers that can never succeed
 /// (`missing_content_length`, `unsupported_response`), TLS failures,
-/// configuration errors, local file errors, running out of memory and
-/// cancellation (`operation_aborted`).
+/// configuration errors, local file errors, running out of memory, bugs
+/// (`internal_bug`) and cancellation (`operation_aborted`).
 bool is_retryable(const boost::system::error_code& ec) noexcept;
 
 /// What went wrong, in words a human can act on. Filled by every operation

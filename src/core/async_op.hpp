@@ -40,10 +40,13 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <system_error>
 #include <tuple>
 #include <utility>
 
 #include <fluss_fetch/error.hpp>
+
+#include "core/logging.hpp"
 
 namespace fluss_fetch::detail {
 
@@ -73,7 +76,9 @@ struct op_state {
 };
 
 /// Turn an escaped exception into an error code (a bug or bad_alloc: never silent).
-/// Running out of memory is `not_enough_memory`, never "malformed response".
+/// Running out of memory is `not_enough_memory`; a system_error keeps its code;
+/// anything else is a bug, `errc::internal_bug` (not retried), logged with its
+/// what() — never "malformed response", which is retried and blames the server.
 inline boost::system::error_code exception_to_error(std::exception_ptr e) {
     try {
         std::rethrow_exception(e);
@@ -82,9 +87,18 @@ inline boost::system::error_code exception_to_error(std::exception_ptr e) {
     } catch (const boost::system::system_error& se) {
         return se.code();
     } catch (const std::system_error& se) {
-        return {se.code().value(), boost::system::generic_category()};
+        const auto& cat = se.code().category();
+        if (cat == std::generic_category() || cat == std::system_category())
+            return {se.code().value(), boost::system::generic_category()};  // an errno value
+        // Another category, e.g. fluss_fetch's errc thrown as a std::system_error:
+        // Boost maps a wrapped Boost category back to itself.
+        return boost::system::error_code(se.code());
+    } catch (const std::exception& x) {
+        logger().error("unexpected exception (a bug, reported as internal_bug): {}", x.what());
+        return make_error_code(errc::internal_bug);
     } catch (...) {
-        return make_error_code(errc::bad_response);
+        logger().error("unexpected exception not derived from std::exception (a bug, reported as internal_bug)");
+        return make_error_code(errc::internal_bug);
     }
 }
 

@@ -50,6 +50,7 @@ public:
         case errc::object_too_large: return "object larger than the allowed limit";
         case errc::unsupported_response: return "the server's answer cannot be used (retrying would not help)";
         case errc::deadline_exceeded: return "the request's deadline passed";
+        case errc::internal_bug: return "unexpected exception inside fluss_fetch (a bug)";
         }
         return "unknown fluss_fetch error " + std::to_string(ev);
     }

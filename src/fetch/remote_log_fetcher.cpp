@@ -49,7 +49,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -60,7 +59,9 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <exception>
 #include <mutex>
+#include <string>
 
 namespace fluss_fetch::fetch {
 
@@ -349,6 +350,29 @@ struct stream_core : std::enable_shared_from_this<stream_core> {
 
 namespace {
 
+// What a spawned coroutine threw, for a log line.
+std::string what_of(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+std::string name_of(const stream_core& s) { return "segment stream " + std::to_string(s.id) + " of " + s.tablet_dir; }
+
+std::string name_of(const fetcher_core& f) { return "remote log fetcher " + f.dir.string(); }
+
+// For the co_spawn completions of a coroutine nobody waits on and of a close
+// (signature void()): neither can report an exception, so it is logged, at
+// error (it is a bug or bad_alloc), where asio::detached would drop it.
+template <class Core>
+void log_thrown(const Core& core, const char* what, std::exception_ptr e) {
+    if (e) detail::logger().error("{}: {} failed: {}", name_of(core), what, what_of(e));
+}
+
 asio::awaitable<void> produce(std::shared_ptr<stream_core> self) {
     for (std::size_t i = 0; i < self->segs.size(); ++i) {
         if (self->ended) break;
@@ -386,7 +410,25 @@ asio::awaitable<void> shutdown_stream(std::shared_ptr<stream_core> self) { co_aw
 
 void end_stream(const std::shared_ptr<stream_core>& s) {
     s->ended = true;
-    asio::co_spawn(s->strand, shutdown_stream(s), asio::detached);
+    asio::co_spawn(s->strand, shutdown_stream(s), [s](std::exception_ptr e) { log_thrown(*s, "shutdown", e); });
+}
+
+// On the stream strand. The producer threw (bad_alloc, or a bug): log it and
+// fail the stream, so that neither the consumer nor a close waits for a
+// producer that is gone.
+void producer_failed(const std::shared_ptr<stream_core>& s, std::exception_ptr e) {
+    log_thrown(*s, "the producer", e);
+    if (!s->fail_ec) {
+        {
+            std::lock_guard l(s->diag_mutex);
+            s->fail_diag = diagnostics{};
+            s->fail_diag.message = "the segment producer failed: " + what_of(e);
+        }
+        s->fail_ec = detail::exception_to_error(e);
+    }
+    s->producer_done = true;
+    s->notify();
+    end_stream(s);
 }
 
 asio::awaitable<void> close_fetcher(std::shared_ptr<fetcher_core> self) {
@@ -451,7 +493,8 @@ void segment_stream::do_next(asio::any_completion_handler<next_signature> h) {
 void segment_stream::do_close(asio::any_completion_handler<void()> h) {
     auto self = core_;
     self->ended = true;
-    asio::co_spawn(self->strand, shutdown_stream(self), [self, h = std::move(h)](std::exception_ptr) mutable {
+    asio::co_spawn(self->strand, shutdown_stream(self), [self, h = std::move(h)](std::exception_ptr e) mutable {
+        log_thrown(*self, "close", e);  // the close has signature void(): it cannot report it
         detail::post_completion(self->f->ex, std::move(h));
     });
 }
@@ -510,7 +553,9 @@ remote_log_fetcher::~remote_log_fetcher() {
         closing = core_->closing;
         core_->closing = true;
     }
-    if (!closing) asio::co_spawn(core_->strand, close_fetcher(core_), asio::detached);
+    if (!closing)
+        asio::co_spawn(core_->strand, close_fetcher(core_),
+                       [core = core_](std::exception_ptr e) { log_thrown(*core, "close", e); });
 }
 
 segment_stream remote_log_fetcher::fetch(std::string tablet_dir, std::vector<log::remote_log_segment> segments,
@@ -531,7 +576,9 @@ segment_stream remote_log_fetcher::fetch(std::string tablet_dir, std::vector<log
     if (old) end_stream(old);  // before the new stream starts: the old one admits nothing more
     detail::logger().info("fetching {} remote log segments of {} for offsets [{}, {})", core->segs.size(),
                           core->tablet_dir, start_offset, stop_offset);
-    asio::co_spawn(core->strand, produce(core), asio::detached);
+    asio::co_spawn(core->strand, produce(core), [core](std::exception_ptr e) {
+        if (e) producer_failed(core, e);
+    });
     return segment_stream(core);
 }
 
@@ -541,7 +588,8 @@ void remote_log_fetcher::do_close(asio::any_completion_handler<void()> h) {
         std::lock_guard l(self->mutex);
         self->closing = true;
     }
-    asio::co_spawn(self->strand, close_fetcher(self), [self, h = std::move(h)](std::exception_ptr) mutable {
+    asio::co_spawn(self->strand, close_fetcher(self), [self, h = std::move(h)](std::exception_ptr e) mutable {
+        log_thrown(*self, "close", e);  // the close has signature void(): it cannot report it
         detail::post_completion(self->ex, std::move(h));
     });
 }

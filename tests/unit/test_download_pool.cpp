@@ -1,4 +1,5 @@
 // The download pool: the cap, FIFO start order, cancellation, close.
+#include <fluss_fetch/error.hpp>
 #include <fluss_fetch/fetch/download_pool.hpp>
 #include <fluss_fetch/fetch/retry.hpp>
 
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <future>
 #include <mutex>
 #include <vector>
@@ -123,6 +125,28 @@ TEST(download_pool, cancelling_a_queued_job_removes_it_and_a_running_one_stops_i
     EXPECT_EQ(running_ec, asio::error::operation_aborted);
     EXPECT_EQ(queued_ec, asio::error::operation_aborted);
     EXPECT_EQ(p.started, (std::vector<int>{1})) << "the queued job never ran";
+}
+
+TEST(download_pool, a_job_throwing_a_logic_error_reports_internal_bug) {
+    // A job that throws (here a broken invariant) is a bug of the library: the
+    // submission completes with internal_bug, which is not retried, and the
+    // worker takes the next job.
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    probe p;
+    auto [thrown, next] = test::run_on(ioc, [&]() -> asio::awaitable<std::pair<error_code, error_code>> {
+        fetch::download_job bad = []() -> asio::awaitable<error_code> {
+            throw std::logic_error("invariant broken");
+            co_return error_code{};
+        };
+        auto [a] = co_await pool.async_submit(std::move(bad), use_tuple);
+        auto [b] = co_await pool.async_submit(p.job(1, std::chrono::milliseconds(1)), use_tuple);
+        co_return std::pair{a, b};
+    });
+    EXPECT_EQ(thrown, make_error_code(errc::internal_bug)) << thrown.message();
+    EXPECT_FALSE(is_retryable(thrown));
+    EXPECT_FALSE(next) << next.message();
+    EXPECT_EQ(p.started, (std::vector<int>{1}));
 }
 
 TEST(download_pool, close_cancels_everything_and_completes_when_nothing_runs) {

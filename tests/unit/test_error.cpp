@@ -11,6 +11,16 @@ TEST(error, category_names_itself_and_every_code_has_a_message) {
     EXPECT_STREQ(ec.category().name(), "fluss_fetch");
     EXPECT_EQ(ec.message(), "no such key");
     EXPECT_EQ(boost::system::error_code(errc::stall_timeout).message(), "stall timeout: no bytes received");
+    EXPECT_EQ(static_cast<int>(errc::internal_bug), 400);
+    EXPECT_EQ(boost::system::error_code(errc::internal_bug).message(),
+              "unexpected exception inside fluss_fetch (a bug)");
+}
+
+TEST(error, a_bug_is_not_retried_and_is_not_a_malformed_response) {
+    const boost::system::error_code bug = errc::internal_bug;
+    EXPECT_FALSE(is_retryable(bug)) << "retrying a bug only repeats it";
+    EXPECT_NE(bug, errc::bad_response);
+    EXPECT_NE(bug.message(), boost::system::error_code(errc::bad_response).message());
 }
 
 TEST(error, retry_classification_follows_the_spec) {
@@ -20,7 +30,7 @@ TEST(error, retry_classification_follows_the_spec) {
         EXPECT_TRUE(is_retryable(e)) << boost::system::error_code(e).message();
     for (auto e : {errc::no_such_key, errc::no_such_bucket, errc::access_denied, errc::signature_mismatch,
                    errc::bad_request, errc::invalid_range, errc::precondition_failed, errc::file_error,
-                   errc::invalid_argument, errc::no_credentials})
+                   errc::invalid_argument, errc::no_credentials, errc::internal_bug})
         EXPECT_FALSE(is_retryable(e)) << boost::system::error_code(e).message();
     EXPECT_TRUE(is_retryable(boost::asio::error::connection_reset));
     EXPECT_TRUE(is_retryable(boost::asio::error::eof));

@@ -27,11 +27,14 @@
 #include <openssl/conf.h>
 #include <openssl/ssl.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <fstream>
 #include <functional>
 #include <mutex>
 #include <new>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 
 using namespace fluss_fetch;
@@ -444,6 +447,43 @@ TEST(s3_hardening, out_of_memory_is_not_a_malformed_response) {
     ioc.run();
     EXPECT_EQ(got, boost::system::errc::not_enough_memory) << got.message();
     EXPECT_NE(got.message(), make_error_code(errc::bad_response).message());
+}
+
+TEST(s3_hardening, an_unexpected_exception_is_a_bug_not_a_malformed_response) {
+    // A logic_error (or anything not a system_error nor bad_alloc) is a bug of
+    // the library: internal_bug, not retried; it used to read as bad_response,
+    // a server fault that was retried.
+    for (auto e : {std::make_exception_ptr(std::logic_error("invariant broken")),
+                   std::make_exception_ptr(std::runtime_error("oops")), std::make_exception_ptr(42)}) {
+        auto ec = detail::exception_to_error(e);
+        EXPECT_EQ(ec, make_error_code(errc::internal_bug)) << ec.message();
+        EXPECT_FALSE(is_retryable(ec));
+    }
+    // system_errors keep their codes: errno values in the generic category,
+    // and a fluss_fetch errc thrown as a std::system_error stays that errc
+    // (it used to become errno 201, "Unknown error 201").
+    EXPECT_EQ(detail::exception_to_error(std::make_exception_ptr(boost::system::system_error(errc::no_such_key))),
+              make_error_code(errc::no_such_key));
+    EXPECT_EQ(detail::exception_to_error(
+                  std::make_exception_ptr(std::system_error(ENOENT, std::generic_category(), "open"))),
+              boost::system::errc::no_such_file_or_directory);
+    const auto uri = detail::exception_to_error(std::make_exception_ptr(
+        std::system_error(std::error_code(make_error_code(errc::invalid_uri)), "bad uri")));
+    EXPECT_EQ(uri, make_error_code(errc::invalid_uri)) << uri.category().name() << " " << uri.message();
+
+    // Through the launch path every operation takes.
+    asio::io_context ioc;
+    auto strand = asio::make_strand(ioc.get_executor());
+    error_code got;
+    auto make = [](std::shared_ptr<detail::op_state>) -> asio::awaitable<std::tuple<error_code>> {
+        throw std::logic_error("invariant broken");
+        co_return std::tuple<error_code>{};
+    };
+    auto handler = [&got](error_code e) { got = e; };
+    detail::launch<>(detail::strand_type(strand), std::move(make),
+                     asio::any_completion_handler<void(error_code)>(std::move(handler)));
+    ioc.run();
+    EXPECT_EQ(got, make_error_code(errc::internal_bug)) << got.message();
 }
 
 // ---------------------------------------------------------------------------
