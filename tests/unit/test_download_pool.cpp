@@ -208,3 +208,39 @@ TEST(download_pool, submit_first_on_an_idle_pool_starts_at_once) {
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(p.started, (std::vector<int>{7}));
 }
+
+// Closing while jobs end on other threads: no queued job may start once
+// async_close was called. With one worker held by a job that ends as soon as
+// it is cancelled and many queued jobs, the close cancels the running job
+// first; on four threads it ends (and frees the worker) while the close is
+// still going through the queue, and a schedule that then starts the next
+// queued job runs work in a closed pool.
+TEST(download_pool, close_on_four_threads_starts_no_queued_job) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    std::atomic<int> ran{0};
+    std::atomic<int> aborted{0};
+    constexpr int queued = 2000;
+    test::run_on(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            fetch::download_job hold = [&]() -> asio::awaitable<error_code> {
+                asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+                auto [ec] = co_await t.async_wait(use_tuple);
+                co_return ec;
+            };
+            fetch::download_job quick = [&]() -> asio::awaitable<error_code> {
+                ++ran;
+                co_return error_code{};
+            };
+            pool.async_submit(hold, [](error_code) {});
+            for (int i = 0; i < queued; ++i)
+                pool.async_submit(quick, [&](error_code ec) {
+                    if (ec == asio::error::operation_aborted) ++aborted;
+                });
+            co_await pool.async_close(asio::use_awaitable);
+        },
+        4);
+    EXPECT_EQ(ran.load(), 0) << "queued jobs started after async_close";
+    EXPECT_EQ(aborted.load(), queued);
+}
