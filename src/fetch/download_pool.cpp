@@ -9,7 +9,8 @@
 // the io_context, and there is no idle worker coroutine to wake. Each running
 // job is a coroutine bound to a cancellation signal of its own, emitted only
 // on that job's strand. Handlers are completed outside the mutex, never
-// inline.
+// inline, and jobs are spawned from a handler posted to their strand, never
+// under the mutex.
 #include <fluss_fetch/fetch/download_pool.hpp>
 #include <fluss_fetch/fetch/schedule.hpp>
 
@@ -117,10 +118,21 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
         }
     }
 
-    // With the mutex held: run `e` on worker `w`.
+    // With the mutex held: run `e` on worker `w`. The coroutine is spawned
+    // from a handler posted to the worker's strand, not here: co_spawn enters
+    // its executor with dispatch, which runs the job inline when this thread
+    // may enter the strand (from any io_context thread, and always from the
+    // end of the strand's previous job) — under the mutex, so a job calling
+    // the pool before its first suspension deadlocked. A cancellation posted
+    // to the strand later still finds the coroutine spawned (strand order).
     void start_locked(std::shared_ptr<entry> e, std::size_t w) {
         e->st = entry::state::running;
         e->worker = w;
+        asio::post(strands[w], [self = shared_from_this(), e = std::move(e), w] { self->spawn(e, w); });
+    }
+
+    // On worker `w`'s strand.
+    void spawn(const std::shared_ptr<entry>& e, std::size_t w) {
         auto self = shared_from_this();
         auto body = [](std::shared_ptr<entry> e) -> asio::awaitable<error_code> {
             co_await asio::this_coro::throw_if_cancelled(false);
