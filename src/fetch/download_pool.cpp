@@ -9,7 +9,8 @@
 // the io_context, and there is no idle worker coroutine to wake. Each running
 // job is a coroutine bound to a cancellation signal of its own, emitted only
 // on that job's strand. Handlers are completed outside the mutex, never
-// inline.
+// inline, and jobs are spawned from a handler posted to their strand, never
+// under the mutex.
 #include <fluss_fetch/fetch/download_pool.hpp>
 #include <fluss_fetch/fetch/schedule.hpp>
 
@@ -121,10 +122,21 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
         }
     }
 
-    // With the mutex held: run `e` on worker `w`.
+    // With the mutex held: run `e` on worker `w`. The coroutine is spawned
+    // from a handler posted to the worker's strand, not here: co_spawn enters
+    // its executor with dispatch, which runs the job inline when this thread
+    // may enter the strand (from any io_context thread, and always from the
+    // end of the strand's previous job) — under the mutex, so a job calling
+    // the pool before its first suspension deadlocked. A cancellation posted
+    // to the strand later still finds the coroutine spawned (strand order).
     void start_locked(std::shared_ptr<entry> e, std::size_t w) {
         e->st = entry::state::running;
         e->worker = w;
+        asio::post(strands[w], [self = shared_from_this(), e = std::move(e), w] { self->spawn(e, w); });
+    }
+
+    // On worker `w`'s strand.
+    void spawn(const std::shared_ptr<entry>& e, std::size_t w) {
         auto self = shared_from_this();
         auto body = [](std::shared_ptr<entry> e) -> asio::awaitable<error_code> {
             co_await asio::this_coro::throw_if_cancelled(false);
@@ -174,18 +186,39 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
         flush(c);
     }
 
-    void cancel_all() {
+    // Close: from here no queued job may start. Everything queued is dropped
+    // in the same critical section that sets `closing` (a job ending on
+    // another thread frees a worker, and the schedule would start the next
+    // queued job on it); running jobs are cancelled after. `waiter` (empty
+    // from the destructor) completes once no job runs.
+    void cancel_all(asio::any_completion_handler<void()> waiter = {}) {
         std::vector<std::shared_ptr<entry>> victims;
+        std::vector<std::shared_ptr<download_lane>> lanes;  // let go of them outside the mutex
         completions c;
         {
             std::lock_guard lock(mutex);
             closing = true;
-            for (auto& [id, e] : entries) victims.push_back(e);
+            if (waiter) close_waiters.push_back(std::move(waiter));
+            for (auto it = entries.begin(); it != entries.end();) {
+                auto e = it->second;
+                if (e->st != entry::state::queued) {
+                    victims.push_back(std::move(e));
+                    ++it;
+                    continue;
+                }
+                fsm.cancel_job(e->id);
+                e->st = entry::state::done;
+                c.handlers.emplace_back(std::move(e->handler), asio::error::operation_aborted);
+                e->job = nullptr;
+                lanes.push_back(std::move(e->lane));
+                it = entries.erase(it);
+            }
             for (auto& [lane, a] : admissions) {
                 fsm.cancel_admission(lane);
                 c.handlers.emplace_back(std::move(a.handler), asio::error::operation_aborted);
             }
             admissions.clear();
+            pump_locked(c);  // nothing left to start; the waiters when nothing runs
         }
         flush(c);
         for (auto& e : victims) cancel(e);
@@ -362,22 +395,6 @@ void download_pool::do_submit(download_job job, handler_type h, bool first, job_
     impl_->flush(c);
 }
 
-void download_pool::do_close(asio::any_completion_handler<void()> h) {
-    bool done_now = false;
-    {
-        std::lock_guard lock(impl_->mutex);
-        impl_->closing = true;
-        if (impl_->entries.empty())
-            done_now = true;
-        else
-            impl_->close_waiters.push_back(std::move(h));
-    }
-    if (done_now) {
-        impl_->cancel_all();  // pending admissions
-        detail::post_completion(impl_->ex, std::move(h));
-        return;
-    }
-    impl_->cancel_all();
-}
+void download_pool::do_close(asio::any_completion_handler<void()> h) { impl_->cancel_all(std::move(h)); }
 
 }  // namespace fluss_fetch::fetch

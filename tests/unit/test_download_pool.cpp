@@ -232,3 +232,76 @@ TEST(download_pool, submit_first_on_an_idle_pool_starts_at_once) {
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(p.started, (std::vector<int>{7}));
 }
+
+// Closing while jobs end on other threads: no queued job may start once
+// async_close was called. With one worker held by a job that ends as soon as
+// it is cancelled and many queued jobs, the close cancels the running job
+// first; on four threads it ends (and frees the worker) while the close is
+// still going through the queue, and a schedule that then starts the next
+// queued job runs work in a closed pool.
+TEST(download_pool, close_on_four_threads_starts_no_queued_job) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 1);
+    std::atomic<int> ran{0};
+    std::atomic<int> aborted{0};
+    constexpr int queued = 2000;
+    test::run_on(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            fetch::download_job hold = [&]() -> asio::awaitable<error_code> {
+                asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+                auto [ec] = co_await t.async_wait(use_tuple);
+                co_return ec;
+            };
+            fetch::download_job quick = [&]() -> asio::awaitable<error_code> {
+                ++ran;
+                co_return error_code{};
+            };
+            pool.async_submit(hold, [](error_code) {});
+            for (int i = 0; i < queued; ++i)
+                pool.async_submit(quick, [&](error_code ec) {
+                    if (ec == asio::error::operation_aborted) ++aborted;
+                });
+            co_await pool.async_close(asio::use_awaitable);
+        },
+        4);
+    EXPECT_EQ(ran.load(), 0) << "queued jobs started after async_close";
+    EXPECT_EQ(aborted.load(), queued);
+}
+
+// A job may call the pool as soon as it starts. co_spawn enters its strand
+// with dispatch, so a job spawned from inside the pool's critical section
+// ran there up to its first suspension, under the pool's mutex (from
+// async_submit, or from the end of the job before it on the same strand),
+// and a job that called the pool at once (running(), a lane's release(), a
+// new submission) deadlocked. Each job here asks pool.running() from another
+// thread and gives up after a while instead of hanging the test.
+TEST(download_pool, a_job_may_call_the_pool_before_its_first_suspension) {
+    asio::io_context ioc;
+    fetch::download_pool pool(ioc.get_executor(), 2);
+    std::mutex m;
+    std::vector<std::future<std::size_t>> probes;  // outlive the jobs: a blocked probe ends once the job has
+    std::atomic<int> blocked{0};
+    std::atomic<int> ran{0};
+    test::run_on(ioc, [&]() -> asio::awaitable<void> {
+        fetch::download_job job = [&]() -> asio::awaitable<error_code> {
+            auto probe = std::async(std::launch::async, [&pool] { return pool.running(); });
+            if (probe.wait_for(std::chrono::seconds(10)) != std::future_status::ready) ++blocked;
+            {
+                std::lock_guard l(m);
+                probes.push_back(std::move(probe));
+            }
+            ++ran;
+            co_return error_code{};
+        };
+        // Two start from the submissions (free workers), the third from the
+        // end of the first on that job's strand.
+        pool.async_submit(job, [](error_code) {});
+        pool.async_submit_first(job, [](error_code) {});
+        auto [ec] = co_await pool.async_submit(job, use_tuple);
+        EXPECT_FALSE(ec) << ec.message();
+    });
+    EXPECT_EQ(blocked.load(), 0) << "a job ran under the pool's mutex";
+    EXPECT_EQ(ran.load(), 3);
+    for (auto& f : probes) f.get();
+}
