@@ -193,8 +193,7 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
     // from the destructor) completes once no job runs.
     void cancel_all(asio::any_completion_handler<void()> waiter = {}) {
         std::vector<std::shared_ptr<entry>> victims;
-        std::vector<std::shared_ptr<download_lane>> lanes;  // let go of them outside the mutex
-        completions c;
+        completions c;  // jobs and lanes are let go of outside the mutex
         {
             std::lock_guard lock(mutex);
             closing = true;
@@ -209,8 +208,8 @@ struct download_pool::impl : std::enable_shared_from_this<download_pool::impl> {
                 fsm.cancel_job(e->id);
                 e->st = entry::state::done;
                 c.handlers.emplace_back(std::move(e->handler), asio::error::operation_aborted);
-                e->job = nullptr;
-                lanes.push_back(std::move(e->lane));
+                c.jobs.push_back(std::move(e->job));
+                c.lanes.push_back(std::move(e->lane));
                 it = entries.erase(it);
             }
             for (auto& [lane, a] : admissions) {
