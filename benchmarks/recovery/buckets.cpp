@@ -4,14 +4,17 @@
 // and one over all connections: the server's NIC). Compares
 //
 //   shared-N     one recovery::client (max_requests N, max_temp_bytes B) running
-//                every bucket's async_recover at once;
+//                every bucket's async_recover at once (one row per N of
+//                --max-requests; the first N is the cap of the bound);
 //   independent  one client per bucket (max_requests = download threads, no
 //                byte budget): Fluss today, one RemoteLogFetcher per bucket
 //                with nothing shared;
-//   ideal        the bound for a cap of N requests (see bound() below).
+//   ideal        the bound for a cap of N requests (see bound() below);
+//   model        what N requests reach in a fluid model of the shaped link
+//                (see fluid_model() below), for each N.
 //
 //   fluss-bench-buckets [--buckets 16] [--segments 8] [--segment-size 4M] [--latency-ms 50]
-//                       [--bandwidth 40M] [--bandwidth-total 200M] [--max-requests 8]
+//                       [--bandwidth 40M] [--bandwidth-total 200M] [--max-requests 8[,N...]]
 //                       [--max-temp-bytes 64M] [--prefetch 4] [--threads 3] [--rounds 3]
 //
 // Every recovery decodes on the same 2-thread pool in both configs (the
@@ -45,6 +48,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -63,7 +67,7 @@ struct args {
     int latency_ms = 50;
     std::uint64_t bandwidth = 40u << 20;
     std::uint64_t bandwidth_total = 200u << 20;
-    std::size_t max_requests = 8;
+    std::vector<std::size_t> max_requests{8};  // one shared row each; the first is the bound's cap
     std::uint64_t max_temp_bytes = 64u << 20;
     std::size_t prefetch = 4, threads = 3;
     int rounds = 3;
@@ -113,7 +117,10 @@ private:
     log::memory_kv_sink inner_;
 };
 
-enum class mode { shared, independent };
+struct config {
+    bool shared = true;
+    std::size_t max_requests = 8;  // of the shared client
+};
 
 struct run_result {
     double wall = 0;
@@ -152,7 +159,7 @@ public:
         server_.set_bandwidth_total(a_.bandwidth_total);
     }
 
-    run_result run(mode m) {
+    run_result run(const config& cfg) {
         asio::io_context ioc;
         storage::s3_options so;
         so.endpoint = server_.endpoint();
@@ -165,8 +172,8 @@ public:
         std::vector<std::unique_ptr<recovery::client>> clients;
         recovery::client_options co;
         co.temp_parent = tmp.path();
-        if (m == mode::shared) {
-            co.max_requests = a_.max_requests;
+        if (cfg.shared) {
+            co.max_requests = cfg.max_requests;
             co.max_temp_bytes = a_.max_temp_bytes;
             clients.push_back(std::make_unique<recovery::client>(ioc.get_executor(), store, co));
         } else {
@@ -199,7 +206,7 @@ public:
             o.fetch.prefetch_num = a_.prefetch;
             o.fetch.download_threads = a_.threads;
             o.decode_executor = decoders.get_executor();
-            auto& c = *clients[m == mode::shared ? 0 : i];
+            auto& c = *clients[cfg.shared ? 0 : i];
             const std::int64_t end = end_offsets_[i];
             c.async_recover(tablets_[i], std::move(o), *sinks[i],
                             [&, end](boost::system::error_code ec, recovery::recovery_stats st) {
@@ -227,22 +234,63 @@ public:
     }
 
     // The least wall time any schedule of at most `max_requests` requests in
-    // flight can reach: the link moves every byte at the total cap at best,
-    // and the `max_requests` slots each spend, per request, one first-byte
-    // latency and its bytes at the per-connection cap; plus the first
-    // request's latency, which nothing hides.
-    double bound() const {
-        const double total = double(total_bytes_);
-        const double requests = double(a_.buckets) * a_.segments;
+    // flight can reach, the greatest of: the link moving every byte at the
+    // total cap after the first request's latency (nothing arrives before
+    // it); the `max_requests` slots each spending, per request, one
+    // first-byte latency and its bytes at the per-connection cap; one
+    // request alone.
+    double bound(std::size_t max_requests) const {
         const double lat = a_.latency_ms / 1000.0;
-        const double link = total / double(a_.bandwidth_total);
-        const double slots = (total / double(a_.bandwidth) + requests * lat) / double(a_.max_requests);
-        return std::max(link, slots) + lat;
+        const double one = lat + double(total_bytes_) / (double(a_.buckets) * a_.segments) / double(a_.bandwidth);
+        return std::max({link_bound() + lat, slot_bound(max_requests), one});
+    }
+    // What `max_requests` slots can reach when the link is shared fairly: a
+    // fluid model in steps of 10 µs. Each slot repeats "wait one first-byte
+    // latency, then receive a segment" at min(per-connection cap, total cap ÷
+    // slots receiving); their first requests are spread over one latency (in
+    // lockstep they would all wait at once, and the link would idle longer).
+    // Not a bound: a schedule cannot do better than the link allows, and the
+    // bound above ignores that a slot waiting for its first byte leaves the
+    // link to fewer connections, each at most at the per-connection cap.
+    double fluid_model(std::size_t max_requests) const {
+        const double seg = double(total_bytes_) / (double(a_.buckets) * a_.segments);
+        const double lat = a_.latency_ms / 1000.0, dt = 1e-5;
+        std::size_t to_start = std::size_t(a_.buckets) * a_.segments;
+        struct slot {
+            bool receiving;
+            double left;  // seconds of latency, or bytes
+        };
+        std::vector<slot> slots;
+        for (std::size_t i = 0; i < max_requests && to_start > 0; ++i, --to_start)
+            slots.push_back({false, lat + lat * double(i) / double(max_requests)});
+        double t = 0;
+        while (!slots.empty()) {
+            std::size_t receiving = 0;
+            for (const auto& s : slots) receiving += s.receiving;
+            const double rate =
+                receiving ? std::min(double(a_.bandwidth), double(a_.bandwidth_total) / double(receiving)) : 0;
+            for (auto it = slots.begin(); it != slots.end();) {
+                it->left -= it->receiving ? rate * dt : dt;
+                if (it->left > 0) {
+                    ++it;
+                } else if (!it->receiving) {
+                    *it = {true, seg};
+                    ++it;
+                } else if (to_start > 0) {
+                    --to_start;
+                    *it++ = {false, lat};
+                } else {
+                    it = slots.erase(it);
+                }
+            }
+            t += dt;
+        }
+        return t;
     }
     double link_bound() const { return double(total_bytes_) / double(a_.bandwidth_total); }
-    double slot_bound() const {
+    double slot_bound(std::size_t max_requests) const {
         return (double(total_bytes_) / double(a_.bandwidth) + double(a_.buckets) * a_.segments * a_.latency_ms / 1000.0) /
-               double(a_.max_requests);
+               double(max_requests);
     }
     std::uint64_t total_bytes() const { return total_bytes_; }
 
@@ -276,14 +324,20 @@ int main(int argc, char** argv) {
             else if (f == "--latency-ms") a.latency_ms = static_cast<int>(examples::parse_count(f, value()));
             else if (f == "--bandwidth") a.bandwidth = examples::parse_size(f, value());
             else if (f == "--bandwidth-total") a.bandwidth_total = examples::parse_size(f, value());
-            else if (f == "--max-requests") a.max_requests = examples::parse_count(f, value());
+            else if (f == "--max-requests") {
+                a.max_requests.clear();
+                std::stringstream ss(value());
+                for (std::string n; std::getline(ss, n, ',');) a.max_requests.push_back(examples::parse_count(f, n));
+            }
             else if (f == "--max-temp-bytes") a.max_temp_bytes = examples::parse_size(f, value());
             else if (f == "--prefetch") a.prefetch = examples::parse_count(f, value());
             else if (f == "--threads") a.threads = examples::parse_count(f, value());
             else if (f == "--rounds") a.rounds = static_cast<int>(examples::parse_count(f, value()));
             else throw examples::usage_error("unknown option '" + f + "'");
         }
-        if (a.buckets < 1 || a.segments < 1 || a.rounds < 1 || a.max_requests < 1 || a.threads < 1 ||
+        if (a.max_requests.empty() || std::count(a.max_requests.begin(), a.max_requests.end(), 0u))
+            throw examples::usage_error("--max-requests: counts must be positive");
+        if (a.buckets < 1 || a.segments < 1 || a.rounds < 1 || a.threads < 1 ||
             a.prefetch < 1 || a.bandwidth == 0 || a.bandwidth_total == 0 || a.max_temp_bytes == 0)
             throw examples::usage_error("counts, sizes and bandwidths must be positive");
     } catch (const std::exception& e) {
@@ -292,29 +346,41 @@ int main(int argc, char** argv) {
     }
 
     bench b(a);
-    const double bound = b.bound();
+    const std::size_t cap = a.max_requests.front();
+    const double bound = b.bound(cap);
     std::cerr << a.buckets << " buckets x " << a.segments << " segments, " << (b.total_bytes() >> 20)
               << " MiB; server: " << a.latency_ms << " ms first byte, " << (a.bandwidth >> 20)
               << " MiB/s per connection, " << (a.bandwidth_total >> 20) << " MiB/s in total; " << a.rounds
               << " rounds\n";
-    const mode modes[] = {mode::shared, mode::independent};
-    std::vector<run_result> results[2];
-    for (int round = 0; round < a.rounds; ++round)
-        for (int i = 0; i < 2; ++i) {
-            results[i].push_back(b.run(modes[i]));
-            std::cerr << "round " << round + 1 << " " << (i == 0 ? "shared" : "independent") << ": "
-                      << results[i].back().wall << " s\n";
+    std::vector<config> configs;
+    for (auto n : a.max_requests) configs.push_back({true, n});
+    configs.push_back({false, 0});
+    std::vector<std::vector<run_result>> results(configs.size());
+    auto name_of = [&](const config& c) {
+        char name[96];
+        if (c.shared)
+            std::snprintf(name, sizeof name, "shared-%zu (1 client, %.0f MiB budget)", c.max_requests,
+                          double(a.max_temp_bytes) / (1 << 20));
+        else
+            std::snprintf(name, sizeof name, "independent (%d clients × %zu)", a.buckets, a.threads);
+        return std::string(name);
+    };
+    for (int round = 0; round < a.rounds; ++round)  // interleaved: a slow moment of the machine hits every config
+        for (std::size_t i = 0; i < configs.size(); ++i) {
+            results[i].push_back(b.run(configs[i]));
+            std::cerr << "round " << round + 1 << " " << name_of(configs[i]) << ": " << results[i].back().wall << " s\n";
         }
 
     std::printf("%d buckets × %d segments of %.0f MiB (%.0f MiB); %d ms first byte, %.0f MiB/s per connection, "
-                "%.0f MiB/s in total. Bound for %zu requests: max(link %.2f s, slots %.2f s) + %.3f s = %.2f s.\n\n",
+                "%.0f MiB/s in total. Bound for %zu requests: max(link %.2f s + first byte %.3f s, slots %.2f s) = "
+                "%.2f s.\n\n",
                 a.buckets, a.segments, double(a.segment_size) / (1 << 20), double(b.total_bytes()) / (1 << 20),
-                a.latency_ms, double(a.bandwidth) / (1 << 20), double(a.bandwidth_total) / (1 << 20), a.max_requests,
-                b.link_bound(), b.slot_bound(), a.latency_ms / 1000.0, bound);
+                a.latency_ms, double(a.bandwidth) / (1 << 20), double(a.bandwidth_total) / (1 << 20), cap,
+                b.link_bound(), a.latency_ms / 1000.0, b.slot_bound(cap), bound);
     std::printf("| config | wall s (median, min–max) | × ideal | max requests in flight | max connections open "
                 "(opened) | peak temp MiB (reserved) | every bucket's first segment applied, s |\n");
     std::printf("|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < 2; ++i) {
+    for (std::size_t i = 0; i < configs.size(); ++i) {
         std::vector<double> wall, first;
         std::size_t in_flight = 0, open = 0, opened = 0;
         std::uint64_t peak = 0, reserved = 0;
@@ -327,17 +393,17 @@ int main(int argc, char** argv) {
             peak = std::max(peak, r.peak_temp);
             reserved = std::max(reserved, r.peak_reserved);
         }
-        char name[96];
-        if (i == 0)
-            std::snprintf(name, sizeof name, "shared-%zu (1 client, %.0f MiB budget)", a.max_requests,
-                          double(a.max_temp_bytes) / (1 << 20));
-        else
-            std::snprintf(name, sizeof name, "independent (%d clients × %zu)", a.buckets, a.threads);
-        std::printf("| %s | %s | %.2f× | %zu | %zu (%zu) | %.0f (%.0f) | %s |\n", name,
+        std::printf("| %s | %s | %.2f× | %zu | %zu (%zu) | %.0f (%.0f) | %s |\n", name_of(configs[i]).c_str(),
                     range(wall, "%.2f (%.2f–%.2f)").c_str(), median(wall) / bound, in_flight, open, opened,
                     double(peak) / (1 << 20), double(reserved) / (1 << 20), range(first, "%.2f (%.2f–%.2f)").c_str());
     }
-    std::printf("| ideal (cap %zu) | %.2f | 1.00× | %zu | %zu | – | – |\n", a.max_requests, bound, a.max_requests,
-                a.max_requests);
+    const std::size_t requests = std::size_t(a.buckets) * a.segments;
+    std::printf("| ideal (cap %zu) | %.2f | 1.00× | %zu | %zu | – | – |\n", cap, bound, std::min(cap, requests),
+                std::min(cap, requests));
+    for (auto n : a.max_requests) {
+        const double model = b.fluid_model(n);
+        std::printf("| model: %zu slots sharing the link fairly | %.2f | %.2f× | %zu | %zu | – | – |\n", n, model,
+                    model / bound, std::min(n, requests), std::min(n, requests));
+    }
     return 0;
 }
