@@ -1,28 +1,37 @@
 // Recovery pipeline benchmark: replaying a table's remote log through the
-// fetcher against a shaped S3 server (first-byte latency per request and a
-// bandwidth cap per connection, like real S3), compared with the old serial
-// fetcher (download, then read, then the next: no overlap) and with the ideal
-// bound max(Σ download / threads, Σ consume) + first download.
+// library's recovery job (recovery::client::async_recover: download ahead,
+// decode, apply to a kv_sink, commit) against a shaped S3 server (first-byte
+// latency per request and a bandwidth cap per connection, like real S3),
+// compared with the old serial fetcher (download, then read, then the next:
+// no overlap) and with the ideal bound max(Σ download / threads, Σ consume)
+// + first download.
 //
 //   fluss-bench-recovery [--segments 24] [--segment-size 16M] [--latency-ms 50] [--bandwidth 80M]
 //                        [--consume-delay-ms 0] [--rounds 5] [--configs serial,4x3,...]
 //
 // A config is "serial" or PxT[pSIZE]: prefetch P, download threads T, ranged
-// parts of SIZE (none without the suffix). Prints a Markdown table.
+// parts of SIZE (none without the suffix); each PxT run is one
+// recovery::client with max_requests T. Prints a Markdown table.
 #include <fluss_fetch/fetch/download.hpp>
-#include <fluss_fetch/fetch/remote_log_fetcher.hpp>
+#include <fluss_fetch/fetch/download_pool.hpp>
 #include <fluss_fetch/log/batch.hpp>
 #include <fluss_fetch/log/kv.hpp>
+#include <fluss_fetch/log/kv_sink.hpp>
+#include <fluss_fetch/log/manifest.hpp>
 #include <fluss_fetch/log/remote_paths.hpp>
 #include <fluss_fetch/log/row.hpp>
+#include <fluss_fetch/recovery/client.hpp>
 #include <fluss_fetch/storage/s3_store.hpp>
 
+#include "sampler.hpp"
 #include "support/fault_server.hpp"
 #include "support/temp_dir.hpp"
 
 #include "../../examples/common/cli.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -34,13 +43,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace fluss_fetch;
+using fluss_fetch::bench_util::median;
 using clock_type = std::chrono::steady_clock;
 using seconds_d = std::chrono::duration<double>;
 
@@ -101,42 +113,29 @@ std::string make_segment(std::int64_t& offset, std::uint64_t size, std::mt19937_
     return out;
 }
 
+// The recovery's sink: a memory_kv_sink, and the simulated apply cost
+// (--consume-delay-ms) slept at every commit. commit() runs once per segment
+// on the decode executor, after the segment's records, as the serial
+// baseline's delay runs after its apply.
+class delayed_sink final : public log::kv_sink {
+public:
+    explicit delayed_sink(int delay_ms) : delay_ms_(delay_ms) {}
+    void put(std::string_view key, std::string_view value) override { inner_.put(key, value); }
+    void remove(std::string_view key) override { inner_.remove(key); }
+    void commit(std::int64_t next_offset) override {
+        if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));  // simulated apply cost
+        inner_.commit(next_offset);
+    }
+    const log::memory_kv_sink& inner() const noexcept { return inner_; }
+
+private:
+    int delay_ms_;
+    log::memory_kv_sink inner_;
+};
+
 struct run_result {
     double wall = 0, consumer_wait = 0, sum_download = 0, sum_consume = 0, first_download = 0;
     std::uint64_t peak_temp = 0, keys = 0;
-};
-
-// Sums the sizes of the files under a dir every few ms while a run goes on.
-class temp_sampler {
-public:
-    explicit temp_sampler(fs::path dir) : dir_(std::move(dir)), thread_([this] { loop(); }) {}
-    ~temp_sampler() { stop(); }
-    std::uint64_t stop() {
-        if (!stopped_.exchange(true)) thread_.join();
-        return peak_;
-    }
-
-private:
-    void loop() {
-        while (!stopped_) {
-            std::uint64_t total = 0;
-            std::error_code ec;
-            for (fs::recursive_directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-                std::error_code sec;
-                if (!it->is_regular_file(sec)) continue;
-                // A file can vanish between listing and stat; then the size is
-                // uintmax_t(-1), which once turned a peak into 2^64 bytes.
-                const auto size = it->file_size(sec);
-                if (!sec && size != static_cast<std::uintmax_t>(-1)) total += size;
-            }
-            peak_ = std::max(peak_, total);
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a sampling period, not a synchronisation
-        }
-    }
-    fs::path dir_;
-    std::atomic<bool> stopped_{false};
-    std::uint64_t peak_ = 0;
-    std::thread thread_;
 };
 
 class bench {
@@ -155,6 +154,10 @@ public:
         }
         server_.set_first_byte_delay(std::chrono::milliseconds(a_.latency_ms));
         server_.set_bandwidth_per_connection(a_.bandwidth);
+        // Handed to the recovery as read: no manifest request, as the serial
+        // baseline makes none.
+        manifest_.tablet = tablet_ref_;
+        manifest_.segments = segs_;
     }
 
     run_result run(const config& c) {
@@ -165,22 +168,40 @@ public:
         so.credentials = storage::s3_credentials{"AK", "SK", ""};
         storage::s3_store store(ioc.get_executor(), so);
         test::temp_dir tmp("bench");
-        temp_sampler sampler(tmp.path());
-        asio::thread_pool decoder(1);
-        log::memory_kv_state state;
+        bench_util::temp_sampler sampler(tmp.path(), std::chrono::milliseconds(2));
         run_result r;
-        const auto t0 = clock_type::now();
-        auto fut = asio::co_spawn(ioc, c.serial ? serial(store, tmp.path(), decoder, state, r)
-                                                : pipelined(c, store, tmp.path(), decoder, state, r),
-                                  asio::use_future);
-        std::thread helper([&] { ioc.run(); });
-        ioc.run();
-        helper.join();
-        fut.get();
-        r.wall = seconds_d(clock_type::now() - t0).count();
+        if (c.serial) {
+            asio::thread_pool decoder(1);
+            log::memory_kv_state state;
+            const auto t0 = clock_type::now();
+            auto fut = asio::co_spawn(ioc, serial(store, tmp.path(), decoder, state, r), asio::use_future);
+            std::thread helper([&] { ioc.run(); });
+            ioc.run();
+            helper.join();
+            fut.get();
+            r.wall = seconds_d(clock_type::now() - t0).count();
+            r.keys = state.size();
+            decoder.join();
+        } else {
+            // One client per run: its own scheduler (max_requests = the
+            // config's threads) and its own decode thread, like the serial
+            // baseline's one decoder.
+            recovery::client_options co;
+            co.max_requests = c.threads;
+            co.temp_parent = tmp.path();
+            recovery::client client(ioc.get_executor(), store, co);
+            delayed_sink sink(a_.consume_delay_ms);
+            const auto t0 = clock_type::now();
+            client.async_run(asio::detached);
+            auto fut = asio::co_spawn(ioc, pipelined(c, client, sink, r), asio::use_future);
+            std::thread helper([&] { ioc.run(); });
+            ioc.run();
+            helper.join();
+            fut.get();
+            r.wall = seconds_d(clock_type::now() - t0).count();
+            r.keys = sink.inner().state().size();
+        }
         r.peak_temp = sampler.stop();
-        r.keys = state.size();
-        decoder.join();
         return r;
     }
 
@@ -234,40 +255,33 @@ private:
         co_await pool.async_close(asio::use_awaitable);
     }
 
-    asio::awaitable<void> pipelined(const config& c, storage::s3_store& store, fs::path dir, asio::thread_pool& decoder,
-                                    log::memory_kv_state& state, run_result& r) {
-        fetch::fetcher_options o;
-        o.prefetch_num = c.prefetch;
-        o.download_threads = c.threads;
-        o.part_size = c.part_size;
-        o.temp_parent = dir;
-        fetch::remote_log_fetcher fetcher(co_await asio::this_coro::executor, store, o);
-        auto stream = fetcher.fetch(tablet_, segs_, 0);
-        for (;;) {
-            auto seg = co_await stream.async_next(asio::use_awaitable);
-            if (!seg) break;
-            const auto t1 = clock_type::now();
-            co_await asio::co_spawn(decoder.get_executor(), on_pool(*this, seg->path(), seg->segment(), state),
-                                    asio::use_awaitable);
-            r.sum_consume += seconds_d(clock_type::now() - t1).count();
-        }
-        const auto st = stream.stats();
-        r.consumer_wait = seconds_d(st.consumer_wait).count();
-        r.sum_download = seconds_d(st.download_time).count();
-        co_await fetcher.async_close(asio::use_awaitable);
+    // The library's recovery job, the whole table from offset 0; then the
+    // client stops, so async_run completes and the io_context runs out.
+    asio::awaitable<void> pipelined(const config& c, recovery::client& client, log::kv_sink& sink, run_result& r) {
+        recovery::recovery_options o;
+        o.schema = bench_schema;
+        o.format = log::log_format::compacted;
+        o.manifest = manifest_;
+        o.fetch.prefetch_num = c.prefetch;
+        o.fetch.download_threads = c.threads;
+        o.fetch.part_size = c.part_size;
+        auto [ec, st] = co_await client.async_recover(tablet_, std::move(o), sink, asio::as_tuple(asio::use_awaitable));
+        client.cancel();
+        if (ec) throw std::runtime_error("recovery failed: " + st.error);
+        if (st.next_offset != segs_.back().end_offset)
+            throw std::runtime_error("recovery stopped at " + std::to_string(st.next_offset));
+        r.consumer_wait = seconds_d(st.download.consumer_wait).count();
+        r.sum_download = seconds_d(st.download.download_time).count();
+        r.sum_consume = seconds_d(st.decode_time).count();
     }
 
     args a_;
     test::fault_server server_;
-    const std::string tablet_ = log::remote_log_tablet_dir({"bench", "orders", 1, {}, {}, 0});
+    const log::tablet_ref tablet_ref_{"bench", "orders", 1, {}, {}, 0};
+    const std::string tablet_ = log::remote_log_tablet_dir(tablet_ref_);
     std::vector<log::remote_log_segment> segs_;
+    log::remote_log_manifest manifest_;
 };
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 }  // namespace
 

@@ -38,14 +38,21 @@ struct fault_server::impl {
     std::map<std::string, std::string> etags;  // "bucket/key" → ETag set by put_object or a replacement
     bool honour_if_match = false;
     std::uint64_t bandwidth = 0;  // bytes/s per connection; 0: unlimited
+    std::uint64_t bandwidth_total = 0;  // bytes/s over all connections; 0: unlimited
     std::deque<fault> faults;
     std::size_t page_size = 1000;
     std::size_t total = 0, in_flight = 0, max_in_flight = 0, conns = 0, aborts = 0, done = 0, holding = 0;
+    std::size_t open_conns = 0, max_open_conns = 0;
     std::map<std::string, std::size_t> per_key, done_per_key;
     bool released = false;
     std::vector<std::shared_ptr<asio::steady_timer>> hold_timers;
     std::chrono::milliseconds first_byte_delay{0};
     std::vector<recorded_request> log;
+    // The shared link (set_bandwidth_total): a token bucket kept as the time
+    // at which every byte reserved so far has gone out. Its own mutex: every
+    // body chunk of every connection takes it.
+    std::mutex link_mutex;
+    std::chrono::steady_clock::time_point link_free{};
 
     asio::io_context ioc;
     tcp::acceptor acceptor{ioc};
@@ -100,6 +107,18 @@ struct fault_server::impl {
     }
 
     asio::awaitable<void> serve(tcp::socket sock);
+
+    // Reserve `n` bytes of the shared link at `rate` bytes/s: the time by
+    // which they have gone out (the caller waits for it before its next
+    // chunk). Up to 10 ms of unused link accumulate as a burst, no more, so
+    // an idle link does not let a later response through at full speed.
+    std::chrono::steady_clock::time_point reserve_link(std::size_t n, std::uint64_t rate) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard l(link_mutex);
+        link_free = std::max(link_free, now - std::chrono::milliseconds(10));
+        link_free += std::chrono::nanoseconds(static_cast<std::int64_t>(double(n) * 1e9 / double(rate)));
+        return link_free;
+    }
 };
 
 namespace {
@@ -136,6 +155,24 @@ std::string xml_escape(const std::string& s) {
 }  // namespace
 
 asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
+    struct open_guard {
+        impl* self;
+        explicit open_guard(impl* s) : self(s) {
+            {
+                std::lock_guard l(self->mutex);
+                ++self->open_conns;
+                self->max_open_conns = std::max(self->max_open_conns, self->open_conns);
+            }
+            self->notify();
+        }
+        ~open_guard() {
+            {
+                std::lock_guard l(self->mutex);
+                --self->open_conns;
+            }
+            self->notify();
+        }
+    } open{this};
     boost::beast::flat_buffer buf;
     for (;;) {
         http::request_parser<http::string_body> parser;
@@ -168,7 +205,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
         std::string object_etag;
         bool found = false;
         bool honour = false;
-        std::uint64_t rate = 0;
+        std::uint64_t rate = 0, rate_total = 0;
         std::chrono::milliseconds global_delay{0};
         {
             std::lock_guard l(mutex);
@@ -196,6 +233,7 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                 }
             }
             rate = bandwidth;
+            rate_total = bandwidth_total;
             honour = honour_if_match;
         }
         notify();
@@ -377,23 +415,31 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
                 co_return;
             } else {
                 // The header, then the body straight from the stored object,
-                // paced to the bandwidth cap when there is one.
+                // paced to the bandwidth caps when there are any: this
+                // connection's, and the link's shared by all of them.
                 auto [hec, hn] = co_await asio::async_write(sock, asio::buffer(head), use_tuple);
                 if (hec) co_return;
-                if (rate == 0) {
+                if (rate == 0 && rate_total == 0) {
                     auto [bec, bn] = co_await asio::async_write(sock, asio::buffer(slice.data(), slice.size()), use_tuple);
                     if (bec) co_return;
                 } else {
-                    const std::size_t chunk = std::max<std::size_t>(16 * 1024, rate / 200);
+                    // 5 ms of the tighter cap per chunk: small enough that
+                    // connections sharing the link take turns finely.
+                    const std::uint64_t tight = rate == 0 ? rate_total : rate_total == 0 ? rate : std::min(rate, rate_total);
+                    const std::size_t chunk = std::max<std::size_t>(16 * 1024, tight / 200);
                     const auto start = std::chrono::steady_clock::now();
                     asio::steady_timer pace(co_await asio::this_coro::executor);
                     for (std::size_t sent = 0; sent < slice.size();) {
                         const std::size_t n = std::min(chunk, slice.size() - sent);
+                        auto until = start;
+                        if (rate_total != 0) until = reserve_link(n, rate_total);
                         auto [bec, bn] = co_await asio::async_write(sock, asio::buffer(slice.data() + sent, n), use_tuple);
                         if (bec) co_return;
                         sent += n;
-                        pace.expires_at(start + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                                    double(sent) * 1e9 / double(rate))));
+                        if (rate != 0)
+                            until = std::max(until, start + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                                                double(sent) * 1e9 / double(rate))));
+                        pace.expires_at(until);
                         co_await pace.async_wait(use_tuple);
                     }
                 }
@@ -458,6 +504,10 @@ void fault_server::set_bandwidth_per_connection(std::uint64_t bytes_per_second) 
     std::lock_guard l(impl_->mutex);
     impl_->bandwidth = bytes_per_second;
 }
+void fault_server::set_bandwidth_total(std::uint64_t bytes_per_second) {
+    std::lock_guard l(impl_->mutex);
+    impl_->bandwidth_total = bytes_per_second;
+}
 void fault_server::set_first_byte_delay(std::chrono::milliseconds d) {
     std::lock_guard l(impl_->mutex);
     impl_->first_byte_delay = d;
@@ -476,11 +526,19 @@ FF_GETTER(requests, impl_->total)
 FF_GETTER(in_flight, impl_->in_flight)
 FF_GETTER(max_in_flight, impl_->max_in_flight)
 FF_GETTER(connections, impl_->conns)
+FF_GETTER(open_connections, impl_->open_conns)
+FF_GETTER(max_open_connections, impl_->max_open_conns)
 FF_GETTER(client_aborts, impl_->aborts)
 FF_GETTER(faults_left, impl_->faults.size())
 FF_GETTER(completed, impl_->done)
 FF_GETTER(held, impl_->holding)
 #undef FF_GETTER
+
+void fault_server::reset_peaks() {
+    std::lock_guard l(impl_->mutex);
+    impl_->max_in_flight = impl_->in_flight;
+    impl_->max_open_conns = impl_->open_conns;
+}
 
 std::size_t fault_server::requests_for(const std::string& key) const {
     std::lock_guard l(impl_->mutex);

@@ -3,8 +3,11 @@
 // on request: error statuses, resets, stalls, short bodies, wrong
 // Content-Range (or a false total in it), slow first bytes, a new version of
 // an object put between two requests, If-Match ignored (default) or honoured.
-// Counts what it saw, including the most requests it had in flight at once. Runs its own threads; the destructor
-// stops them and closes every connection.
+// Counts what it saw, including the most requests it had in flight and the
+// most connections it had open at once. Shapes like a real object store when
+// asked: a first-byte latency, a bandwidth cap per connection, and one over
+// all connections (a tablet server's NIC). Runs its own threads; the
+// destructor stops them and closes every connection.
 #pragma once
 
 #include <chrono>
@@ -77,6 +80,10 @@ public:
     void release_held();
     /// Cap each connection's body bytes per second, like a real object store (default 0: none).
     void set_bandwidth_per_connection(std::uint64_t bytes_per_second);
+    /// Cap the body bytes per second of all connections together (default 0:
+    /// none): one token bucket shared by every response, with a burst of
+    /// 10 ms worth of bytes; per-connection caps still apply on top.
+    void set_bandwidth_total(std::uint64_t bytes_per_second);
     /// Wait this long before the header of every GET of an object (default 0).
     void set_first_byte_delay(std::chrono::milliseconds d);
     /// Objects per ListObjectsV2 page (default 1000).
@@ -86,7 +93,13 @@ public:
     std::size_t requests_for(const std::string& key) const;
     std::size_t in_flight() const;
     std::size_t max_in_flight() const;
+    /// Connections accepted so far (open or closed).
     std::size_t connections() const;
+    /// Connections open now, and the most open at once (since the start or reset_peaks()).
+    std::size_t open_connections() const;
+    std::size_t max_open_connections() const;
+    /// Start max_in_flight() and max_open_connections() again from the current figures.
+    void reset_peaks();
     /// Responses sent in full (all requests, and for one key).
     std::size_t completed() const;
     std::size_t completed_for(const std::string& key) const;
