@@ -1,28 +1,37 @@
-// fluss-replay: rebuild a Fluss primary-key bucket's KV state from its remote log.
+// fluss-replay: rebuild a Fluss primary-key table's KV state from its remote log,
+// one bucket or every bucket of a table (or of a partition) at once.
 //
 //   fluss-replay --remote-log-dir URI --schema "id INT, name STRING" --primary-key id
 //                [--log-format arrow|compacted|indexed] [--schema-id 1] [--manifest URI]
 //                [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]
+//                [--max-requests 8] [--max-temp-bytes 4G] [--decode-threads N]
 //                [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]
-//                [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]
+//                [--magic1-layout statistics|leader-epoch] [--dump-kv FILE|DIR] [--json] [--no-progress]
 //
-// Segments come from the fetcher's stream with co_await; each is decoded on a
-// thread of its own while the next ones download. Exit 0 on success, 1 on a
-// failure (one line on stderr), 2 on a usage error, 130/143 when interrupted.
-#include <fluss_fetch/fetch/remote_log_fetcher.hpp>
-#include <fluss_fetch/log/batch.hpp>
-#include <fluss_fetch/log/continuity.hpp>
+// The job is the library's recovery::client: one client (one request cap and
+// one temp byte budget over every bucket), every bucket's async_recover
+// launched at once, each decoded on the decode pool while its next segments
+// download. This file keeps only the command line, the progress and the
+// printing. Exit 0 on success, 1 on a failure (one line on stderr), 2 on a
+// usage error, 130/143 when interrupted.
 #include <fluss_fetch/log/kv.hpp>
+#include <fluss_fetch/log/kv_sink.hpp>
+#include <fluss_fetch/log/log_error.hpp>
 #include <fluss_fetch/log/manifest.hpp>
 #include <fluss_fetch/log/remote_paths.hpp>
 #include <fluss_fetch/log/row.hpp>
+#include <fluss_fetch/recovery/client.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
 #include "../common/cli.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,24 +39,32 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <spdlog/sinks/sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using boost::system::error_code;
 using namespace fluss_fetch;
 using examples::parse_count;
+using examples::parse_size;
 using examples::usage_error;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -58,22 +75,36 @@ constexpr const char* usage_text =
     "usage: fluss-replay --remote-log-dir URI --schema COLUMNS --primary-key COL[,COL...]\n"
     "                    [--log-format arrow|compacted|indexed] [--schema-id 1] [--manifest URI]\n"
     "                    [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]\n"
+    "                    [--max-requests 8] [--max-temp-bytes 4G] [--decode-threads N]\n"
     "                    [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]\n"
-    "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE] [--json] [--no-progress]\n"
-    "  --remote-log-dir  a log tablet dir: s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...\n"
+    "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE|DIR] [--json] [--no-progress]\n"
+    "  --remote-log-dir  s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...: one bucket (a log\n"
+    "                    tablet dir); or a table dir .../log/DB/TABLE-ID (every bucket, of every partition)\n"
+    "                    or a partition dir .../log/DB/TABLE-ID/PART-pPID (its buckets): all replayed at once\n"
     "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
     "  --log-format      the table's table.log.format (default arrow, as Fluss's)\n"
     "  --schema-id N     the id of the schema --schema describes (default 1); a batch written\n"
     "                    with another schema id fails the replay, naming both\n"
-    "  --manifest        default: the newest manifest under the tablet's metadata/\n"
-    "  --stop-offset     default: the end of the manifest's log; --start-offset default 0\n"
-    "                    (a hole in [start, stop), between or inside segments, fails the replay)\n"
-    "  --temp-dir DIR    where the remote-log-recovery-* download dir goes (default: the system temp dir)\n"
+    "  --manifest URI    one bucket only; default: the newest manifest under the tablet's metadata/\n"
+    "  --stop-offset     default: the end of the manifest's log; --start-offset default 0; both apply\n"
+    "                    to every bucket (a hole in [start, stop), between or inside segments, fails)\n"
+    "  --prefetch-num, --download-threads\n"
+    "                    per bucket: segments downloaded ahead, and requests in flight\n"
+    "  --max-requests N  requests in flight over all buckets (default 8)\n"
+    "  --max-temp-bytes SIZE\n"
+    "                    segment bytes on disk at once over all buckets (default 4G; 512M, 8388608...)\n"
+    "  --decode-threads N\n"
+    "                    buckets decoded at once (default: the number of buckets, at most the cores)\n"
+    "  --temp-dir DIR    where the remote-log-recovery-* download dirs go (default: the system temp dir)\n"
     "  --no-sweep-temp   keep stale remote-log-recovery-* dirs under the temp dir; by default the ones\n"
     "                    no live process holds (left by a crash) are removed at start (a dir without\n"
     "                    a .lock file, as Fluss makes them, only once it is an hour old)\n"
-    "  --dump-kv FILE    the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes\n"
-    "  --json            print a JSON summary as the last stdout line\n";
+    "  --dump-kv PATH    the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes:\n"
+    "                    for a tablet dir the file PATH; for a table or partition dir the dir PATH\n"
+    "                    (created) with PATH/BUCKET.tsv, or PATH/PART-pPID/BUCKET.tsv when partitioned\n"
+    "  --json            print a JSON summary as the last stdout line: counts summed over buckets,\n"
+    "                    \"buckets\", \"seconds\" (wall time); for a tablet dir \"next_offset\", for a\n"
+    "                    table or partition dir \"next_offsets\":{\"log/DB/TABLE-ID[/PART-pPID]/BUCKET\":N,...}\n";
 
 struct args {
     std::string remote_log_dir;
@@ -84,7 +115,14 @@ struct args {
     std::string manifest;
     std::int64_t start_offset = 0;
     std::optional<std::int64_t> stop_offset;
-    fetch::fetcher_options fetch;
+    fetch::fetcher_options fetch;  // per bucket: prefetch_num, download_threads
+    std::size_t max_requests = 8;
+    std::uint64_t max_temp_bytes = 4ull << 30;
+    std::size_t decode_threads = 0;  // 0: min(buckets, cores)
+    fs::path temp_dir;
+    // A replay killed with SIGKILL leaves its temp dir (lock, partial files)
+    // behind; the next run removes it unless told not to.
+    bool sweep_temp = true;
     storage::s3_options s3;
     log::magic1_layout magic1 = log::magic1_layout::statistics;
     fs::path dump;
@@ -94,9 +132,6 @@ struct args {
 
 args parse_args(int argc, char** argv) {
     args a;
-    // A replay killed with SIGKILL leaves its temp dir (lock, partial files)
-    // behind; the next run removes it unless told not to.
-    a.fetch.sweep_stale_temp_dirs = true;
     auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
     for (int i = 1; i < argc; ++i) {
         const std::string f = argv[i];
@@ -118,8 +153,13 @@ args parse_args(int argc, char** argv) {
         else if (f == "--stop-offset") a.stop_offset = parse_count(f, value(i));
         else if (f == "--prefetch-num") a.fetch.prefetch_num = static_cast<std::size_t>(parse_count(f, value(i)));
         else if (f == "--download-threads") a.fetch.download_threads = static_cast<std::size_t>(parse_count(f, value(i)));
-        else if (f == "--temp-dir") a.fetch.temp_parent = value(i);
-        else if (f == "--no-sweep-temp") a.fetch.sweep_stale_temp_dirs = false;
+        else if (f == "--max-requests") a.max_requests = static_cast<std::size_t>(parse_count(f, value(i)));
+        else if (f == "--max-temp-bytes") a.max_temp_bytes = parse_size(f, value(i));
+        else if (f == "--decode-threads") {
+            a.decode_threads = static_cast<std::size_t>(parse_count(f, value(i)));
+            if (a.decode_threads < 1) throw usage_error("--decode-threads must be at least 1");
+        } else if (f == "--temp-dir") a.temp_dir = value(i);
+        else if (f == "--no-sweep-temp") a.sweep_temp = false;
         else if (f == "--endpoint") a.s3.endpoint = value(i);
         else if (f == "--region") a.s3.region = value(i);
         else if (f == "--ca-file") a.s3.ca_file = value(i);
@@ -141,6 +181,8 @@ args parse_args(int argc, char** argv) {
     if (a.primary_key.empty()) throw usage_error("--primary-key is required");
     if (a.fetch.prefetch_num < 1) throw usage_error("--prefetch-num must be at least 1");
     if (a.fetch.download_threads < 1) throw usage_error("--download-threads must be at least 1");
+    if (a.max_requests < 1) throw usage_error("--max-requests must be at least 1");
+    if (a.max_temp_bytes < 1) throw usage_error("--max-temp-bytes must be at least 1");
     if (a.stop_offset && *a.stop_offset <= a.start_offset)
         throw usage_error("--stop-offset must be greater than --start-offset");
     return a;
@@ -151,11 +193,45 @@ struct failure : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-struct counters {
-    std::atomic<std::uint64_t> segments{0};
-    std::atomic<std::int64_t> next_offset{0};
-    log::apply_stats apply;  // written by the decode thread only between segments, read at the end
+// The library's logger ("fluss_fetch"), registered before the library first
+// logs: warnings (retries, fallbacks) go to stderr as the library's default
+// logger would; errors are kept, not printed, since fluss-replay reports
+// each failure itself, once (the "failed:" line). The last one explains a
+// failure the API reports only as an error code (listing a table's
+// tablets). With FLUSS_FETCH_LOG_LEVEL set, the library's own logger is used.
+class quiet_errors_sink final : public spdlog::sinks::sink {
+public:
+    void log(const spdlog::details::log_msg& m) override {
+        if (m.level >= spdlog::level::err) {
+            std::lock_guard l(mutex_);
+            last_error_.assign(m.payload.data(), m.payload.size());
+            return;
+        }
+        inner_->log(m);
+    }
+    void flush() override { inner_->flush(); }
+    void set_pattern(const std::string& p) override { inner_->set_pattern(p); }
+    void set_formatter(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+
+    std::string last_error() const {
+        std::lock_guard l(mutex_);
+        return last_error_;
+    }
+
+private:
+    std::shared_ptr<spdlog::sinks::sink> inner_ = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    mutable std::mutex mutex_;
+    std::string last_error_;
 };
+
+std::shared_ptr<quiet_errors_sink> install_logger() {
+    if (std::getenv("FLUSS_FETCH_LOG_LEVEL")) return nullptr;
+    auto sink = std::make_shared<quiet_errors_sink>();
+    auto logger = std::make_shared<spdlog::logger>("fluss_fetch", sink);
+    logger->set_level(spdlog::level::warn);
+    spdlog::register_logger(logger);
+    return sink;
+}
 
 std::string human_bytes(double b) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -169,164 +245,145 @@ std::string human_bytes(double b) {
     return buf;
 }
 
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (const unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else out += static_cast<char>(c);
+    }
+    return out + "\"";
+}
+
+// One bucket: its tablet dir, its state, how its recovery ended.
+struct bucket {
+    std::string key;    // the tablet dir, relative to the store
+    log::tablet_ref tablet;
+    std::string label;  // log/DB/TABLE-ID[/PART-pPID]/BUCKET
+    log::memory_kv_sink sink;
+    error_code ec;
+    recovery::recovery_stats stats;
+};
+
 struct program {
+    program(args a_, asio::io_context& ioc_, storage::object_uri uri_, bool single_, log::schema schema_,
+            std::shared_ptr<quiet_errors_sink> log_sink_)
+        : a(std::move(a_)), ioc(ioc_), uri(std::move(uri_)), single(single_), schema(std::move(schema_)),
+          log_sink(std::move(log_sink_)) {}
+
     args a;
     asio::io_context& ioc;
-    asio::strand<asio::io_context::executor_type> strand{asio::make_strand(ioc)};
-    asio::thread_pool decoder{1};
+    storage::object_uri uri;  // --remote-log-dir, its key without a trailing '/'
+    bool single = true;       // a tablet dir (else a table or partition dir)
     log::schema schema;
-    log::memory_kv_state state;
-    std::optional<log::kv_applier> applier;  // the decode thread's
-    counters stats;
-    std::optional<log::replay_continuity> continuity;  // the decode thread's, once the range is known
+    std::shared_ptr<quiet_errors_sink> log_sink;
+    asio::strand<asio::io_context::executor_type> strand{asio::make_strand(ioc)};
     std::unique_ptr<storage::object_store> store;
-    std::unique_ptr<fetch::remote_log_fetcher> fetcher;
-    std::optional<fetch::segment_stream> stream;
-    std::uint64_t total_bytes = 0;
-    std::size_t total_segments = 0;
-    std::atomic<bool> stop_decoding{false};
+    std::unique_ptr<recovery::client> client;
+    std::optional<asio::thread_pool> decoders;  // sized once the buckets are known
+    std::vector<std::unique_ptr<bucket>> buckets;
+    std::size_t remaining = 0;  // recoveries not completed yet
+    asio::steady_timer all_done{strand, clock_type::time_point::max()};  // cancelled by the last one
+    asio::cancellation_signal listing_cancel;  // the tablet listing and the manifest read
+    std::string failed;                        // the first failing bucket's error
     int interrupted = 0;
     bool finished = false;
 
-    // ---- the manifest
+    // ---- before the recoveries
 
-    asio::awaitable<std::string> read_small(storage::object_store& s, const std::string& key) {
+    std::string error_detail(error_code ec) const {
+        const auto logged = log_sink ? log_sink->last_error() : std::string();
+        return logged.empty() ? ec.message() : logged;
+    }
+
+    asio::awaitable<std::vector<std::string>> find_tablets() {
+        std::string dir = uri.key;
+        auto token = asio::bind_cancellation_slot(listing_cancel.slot(), use_tuple);
+        auto [ec, found] = co_await client->async_find_tablets(std::move(dir), token);
+        if (interrupted) co_return std::vector<std::string>{};
+        if (ec == errc::no_remote_segments)
+            throw failure("no tablet with a manifest under " + a.remote_log_dir);
+        if (ec) throw failure("cannot list the tablets under " + a.remote_log_dir + ": " + error_detail(ec));
+        co_return std::move(found);
+    }
+
+    asio::awaitable<std::optional<log::remote_log_manifest>> read_manifest() {
+        auto m = storage::parse_object_uri(a.manifest);
+        std::unique_ptr<storage::object_store> own;
+        storage::object_store* s = store.get();
+        if (m.scheme != uri.scheme || m.bucket != uri.bucket) {
+            own = storage::open_store(ioc.get_executor(), m, a.s3);
+            s = own.get();
+        }
         std::string body;
         storage::string_sink sink(body, 64u << 20);
         diagnostics d;
         const storage::get_options whole;
-        auto [ec, r] = co_await s.async_get(key, whole, sink, d, use_tuple);
+        auto token = asio::bind_cancellation_slot(listing_cancel.slot(), use_tuple);
+        auto [ec, r] = co_await s->async_get(m.key, whole, sink, d, token);
+        if (interrupted) co_return std::nullopt;
         if (ec) throw failure("cannot read manifest: " + d.to_string(ec));
-        co_return body;
+        co_return log::parse_manifest(body, a.manifest);
     }
 
-    asio::awaitable<log::remote_log_manifest> find_manifest(const std::string& tablet_key) {
-        if (!a.manifest.empty()) {
-            auto u = storage::parse_object_uri(a.manifest);
-            auto own = storage::open_store(ioc.get_executor(), u, a.s3);
-            auto text = co_await read_small(*own, u.key);
-            co_return log::parse_manifest(text, a.manifest);
-        }
-        const std::string prefix = log::remote_log_manifest_dir(tablet_key) + "/";
-        diagnostics d;
-        auto [ec, entries] = co_await store->async_list(prefix, d, use_tuple);
-        if (ec) throw failure("cannot list manifests: " + d.to_string(ec));
-        std::vector<log::listed_object> listing;
-        for (const auto& e : entries) listing.push_back({e.key, e.last_modified});
-        const auto candidates = log::newest_manifest_keys(listing);
-        if (candidates.empty()) {
-            std::string root = store->describe();
-            if (!root.ends_with('/')) root += '/';
-            throw failure("no manifest under " + root + prefix);
-        }
-        // Among manifests written in the same instant, the one reaching furthest.
-        std::optional<log::remote_log_manifest> best;
-        for (const auto& key : candidates) {
-            auto m = log::parse_manifest(co_await read_small(*store, key), key);
-            if (!best || m.end_offset() > best->end_offset()) best = std::move(m);
-        }
-        co_return std::move(*best);
-    }
-
-    // ---- decoding one segment (on the decode thread)
-
-    void decode(const fetch::downloaded_segment& seg) {
-        log::mapped_file file(seg.path());
-        const auto& s = seg.segment();
-        // Overlapping segments: read from the offset reached, so each offset is applied once.
-        const auto r = continuity->begin_segment(s, seg.key(), seg.read_start_offset(), seg.read_end_offset());
-        log::batch_reader_options ro;
-        ro.magic1 = a.magic1;
-        log::segment_batches batches(file.bytes(), s.segment_id, r, ro);
-        constexpr std::size_t drop_every = 8 << 20;  // resident memory stays ~8 MiB + readahead per segment
-        std::size_t kept_from = 0;
-        while (auto b = batches.next()) {
-            if (stop_decoding) return;
-            continuity->on_batch(*b);  // a batch starting past the offset reached: a hole
-            applier->apply(*b, s.segment_id, state, stats.apply);
-            stats.next_offset = continuity->next_offset();
-            if (b->file_offset - kept_from >= drop_every) {
-                file.drop_before(b->file_offset);
-                kept_from = b->file_offset;
-            }
-        }
-        continuity->end_segment();  // the object ended before the segment's read end: a hole
-    }
-
-    static asio::awaitable<void> decode_on(program& p, const fetch::downloaded_segment& seg) {
-        p.decode(seg);
-        co_return;
-    }
-
-    // ---- the main loop
+    // ---- the job
 
     asio::awaitable<void> run() {
-        storage::object_uri u;
-        log::parsed_tablet_dir tablet;
-        try {
-            u = storage::parse_object_uri(a.remote_log_dir);
-            while (!u.key.empty() && u.key.back() == '/') u.key.pop_back();
-            tablet = log::parse_tablet_dir(u.key);
-            schema = log::schema::parse(a.schema_text, a.primary_key);
-        } catch (const std::exception& e) {
-            throw usage_error(e.what());
-        }
-        try {
-            applier.emplace(schema, a.format, a.schema_id);
-        } catch (const log::log_error& e) {  // a type the format cannot carry
-            throw usage_error(e.what());
-        }
-        store = storage::open_store(ioc.get_executor(), u, a.s3);
-        auto manifest = co_await find_manifest(u.key);
-        const auto& mt = manifest.tablet;
-        if (mt.database != tablet.tablet.database || mt.table != tablet.tablet.table ||
-            mt.table_id != tablet.tablet.table_id || mt.bucket != tablet.tablet.bucket ||
-            mt.partition_id != tablet.tablet.partition_id)
-            throw failure("the manifest describes " + log::remote_log_tablet_dir(mt) + ", not the tablet " + u.key);
-        const std::int64_t stop = a.stop_offset.value_or(manifest.end_offset());
-        stats.next_offset = a.start_offset;
-        if (stop <= a.start_offset) {
-            finished = true;  // nothing to replay: the log ends where we start
-            co_return;
-        }
+        std::vector<std::string> keys;
+        if (single) keys.push_back(uri.key);
+        else if (!interrupted) keys = co_await find_tablets();
+        std::optional<log::remote_log_manifest> manifest;
+        if (!a.manifest.empty() && !interrupted) manifest = co_await read_manifest();
+        if (interrupted) co_return;
 
-        // Prove continuity before downloading: the relevant segments' logical
-        // ranges must tile [start, stop); a hole is lost data (see log/continuity.hpp).
-        std::vector<log::remote_log_segment> relevant;
-        try {
-            relevant = fetch::select_segments(manifest.segments, a.start_offset, stop);
-            log::check_offset_coverage(relevant, a.start_offset, stop);
-        } catch (const boost::system::system_error& e) {
-            throw failure(e.what());
+        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+        decoders.emplace(a.decode_threads ? a.decode_threads : std::min(keys.size(), std::size_t(cores)));
+        for (auto& k : keys) {
+            auto b = std::make_unique<bucket>();
+            b->tablet = log::parse_tablet_dir(k).tablet;
+            b->label = log::remote_log_tablet_dir(b->tablet);
+            b->key = std::move(k);
+            buckets.push_back(std::move(b));
         }
-        continuity.emplace(a.start_offset);
+        remaining = buckets.size();
+        for (auto& b : buckets) {
+            recovery::recovery_options o;
+            o.schema = schema;
+            o.format = a.format;
+            o.schema_id = a.schema_id;
+            o.magic1 = a.magic1;
+            o.start_offset = a.start_offset;
+            o.stop_offset = a.stop_offset;
+            o.manifest = manifest;
+            o.fetch = a.fetch;
+            o.decode_executor = decoders->get_executor();
+            bucket& bk = *b;
+            client->async_recover(bk.key, std::move(o), bk.sink,
+                                  asio::bind_executor(strand, [this, &bk](error_code ec, recovery::recovery_stats st) {
+                                      bucket_done(bk, ec, std::move(st));
+                                  }));
+        }
+        if (remaining > 0) co_await all_done.async_wait(use_tuple);
+        if (interrupted) co_return;
+        if (!failed.empty()) throw failure(failed);
+        finished = true;
+    }
 
-        fetcher = std::make_unique<fetch::remote_log_fetcher>(ioc.get_executor(), *store, a.fetch);
-        try {
-            stream.emplace(fetcher->fetch(u.key, std::move(relevant), a.start_offset, stop));
-        } catch (const boost::system::system_error& e) {
-            throw failure(e.what());
+    // On the strand.
+    void bucket_done(bucket& b, error_code ec, recovery::recovery_stats st) {
+        b.ec = ec;
+        b.stats = std::move(st);
+        if (ec && ec != asio::error::operation_aborted && failed.empty() && !interrupted) {
+            // One failing bucket fails the run: the others end with operation_aborted.
+            failed = b.stats.error.empty() ? "tablet " + b.key + ": " + ec.message() : b.stats.error;
+            client->cancel();
         }
-        for (const auto& s : stream->segments()) total_bytes += s.size_in_bytes;
-        total_segments = stream->segments().size();
-
-        for (;;) {
-            auto [ec, seg] = co_await stream->async_next(use_tuple);
-            if (ec == asio::error::operation_aborted && interrupted) break;
-            if (ec) throw failure(stream->last_error().to_string(ec));
-            if (!seg) break;
-            try {
-                co_await asio::co_spawn(decoder.get_executor(), decode_on(*this, *seg), asio::use_awaitable);
-            } catch (const log::log_error& e) {
-                throw failure(e.what());
-            } catch (const boost::system::system_error& e) {  // errc::offset_gap
-                throw failure(e.what());
-            }
-            if (interrupted) break;
-            ++stats.segments;
-        }
-        if (!interrupted) finished = true;
-        co_await fetcher->async_close(asio::use_awaitable);
+        if (--remaining == 0) all_done.cancel();
     }
 
     // ---- progress
@@ -340,20 +397,24 @@ struct program {
             t.expires_after(tty ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
             auto [ec] = co_await t.async_wait(use_tuple);
             if (ec || finished || interrupted) break;
-            if (!stream) continue;
-            const auto st = stream->stats();
+            if (buckets.empty()) continue;  // still listing
+            const auto st = client->stats();
             const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
-            const double rate = secs > 0 ? double(st.bytes) / secs : 0;
-            const double left = total_bytes > st.bytes ? double(total_bytes - st.bytes) : 0;
+            const double rate = secs > 0 ? double(st.bytes_downloaded) / secs : 0;
+            const double left =
+                st.bytes_planned > st.bytes_downloaded ? double(st.bytes_planned - st.bytes_downloaded) : 0;
             const double eta = rate > 0 ? left / rate : 0;
             char line[256];
-            std::snprintf(line, sizeof line, "segments %llu/%zu  %s/%s  %.1f MB/s  ETA %.0f s",
-                          static_cast<unsigned long long>(stats.segments.load()), total_segments,
-                          human_bytes(double(st.bytes)).c_str(), human_bytes(double(total_bytes)).c_str(), rate / 1e6,
-                          eta);
+            std::snprintf(line, sizeof line, "buckets %llu/%zu  segments %llu  %s/%s  %.1f MB/s  ETA %.0f s",
+                          static_cast<unsigned long long>(st.recoveries_done), buckets.size(),
+                          static_cast<unsigned long long>(st.segments_applied),
+                          human_bytes(double(st.bytes_downloaded)).c_str(),
+                          human_bytes(double(st.bytes_planned)).c_str(), rate / 1e6, eta);
             if (tty) {
                 const int width = 30;
-                const int filled = total_segments ? int(width * stats.segments.load() / total_segments) : 0;
+                const int filled =
+                    st.bytes_planned ? int(width * std::min(1.0, double(st.bytes_downloaded) / double(st.bytes_planned)))
+                                     : 0;
                 std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
                 std::fprintf(stderr, "\r%s%s\x1b[K", bar.c_str(), line);
             } else {
@@ -365,10 +426,98 @@ struct program {
 
     void interrupt(int sig) {
         interrupted = sig;
-        stop_decoding = true;
         progress_timer.cancel();
-        if (stream) stream->async_close(asio::detached);
-        if (fetcher) fetcher->async_close(asio::detached);
+        listing_cancel.emit(asio::cancellation_type::terminal);
+        client->cancel();  // every recovery ends with operation_aborted, its temp dir removed
+    }
+
+    // ---- the end
+
+    // The dump file of a bucket of a table or partition dir.
+    fs::path dump_path(const bucket& b) const {
+        fs::path p = a.dump;
+        if (b.tablet.partition_name)
+            p /= *b.tablet.partition_name + "-p" + std::to_string(b.tablet.partition_id.value_or(0));
+        return p / (std::to_string(b.tablet.bucket) + ".tsv");
+    }
+
+    void write_dumps() const {
+        auto write = [](const fs::path& path, const log::memory_kv_state& state) {
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            state.dump(out);
+            out.close();
+            if (!out) throw failure("cannot write '" + path.string() + "'");
+        };
+        if (single) {
+            write(a.dump, buckets.front()->sink.state());
+            return;
+        }
+        for (const auto& b : buckets) {
+            const auto path = dump_path(*b);
+            std::error_code ec;
+            fs::create_directories(path.parent_path(), ec);
+            if (ec) throw failure("cannot create '" + path.parent_path().string() + "': " + ec.message());
+            write(path, b->sink.state());
+        }
+    }
+
+    void report(double seconds) const {
+        log::apply_stats ap;
+        fetch::stream_stats st;
+        std::uint64_t segments = 0, keys = 0;
+        std::chrono::nanoseconds wait{0};
+        for (const auto& b : buckets) {
+            const auto& s = b->stats;
+            segments += s.segments;
+            ap.batches += s.apply.batches;
+            ap.records += s.apply.records;
+            ap.inserts += s.apply.inserts;
+            ap.update_befores += s.apply.update_befores;
+            ap.update_afters += s.apply.update_afters;
+            ap.deletes += s.apply.deletes;
+            ap.appends += s.apply.appends;
+            st.bytes += s.download.bytes;
+            st.requests += s.download.requests;
+            st.retries += s.download.retries;
+            wait += s.download.consumer_wait;
+            keys += b->sink.state().size();
+        }
+        auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+        if (!single)
+            for (const auto& b : buckets)
+                std::fprintf(stderr, "fluss-replay: bucket %s: %llu segments, %llu records, %llu keys, next offset %lld\n",
+                             b->label.c_str(), u(b->stats.segments), u(b->stats.apply.records),
+                             u(b->sink.state().size()), static_cast<long long>(b->stats.next_offset));
+        std::string next;  // "next_offset":N, or "next_offsets":{"tablet":N,...}
+        if (single) {
+            next = "\"next_offset\":" + std::to_string(buckets.front()->stats.next_offset);
+        } else {
+            next = "\"next_offsets\":{";
+            for (std::size_t i = 0; i < buckets.size(); ++i)
+                next += (i ? "," : "") + json_string(buckets[i]->label) + ":" +
+                        std::to_string(buckets[i]->stats.next_offset);
+            next += "}";
+        }
+        if (a.json) {
+            std::printf("{\"segments\":%llu,\"batches\":%llu,\"records\":%llu,\"inserts\":%llu,\"update_befores\":%llu,"
+                        "\"update_afters\":%llu,\"deletes\":%llu,\"appends\":%llu,\"kv_keys\":%llu,%s,"
+                        "\"bytes_downloaded\":%llu,\"requests\":%llu,\"retries\":%llu,\"seconds\":%.6f,"
+                        "\"consumer_wait_seconds\":%.6f,\"buckets\":%zu}\n",
+                        u(segments), u(ap.batches), u(ap.records), u(ap.inserts), u(ap.update_befores),
+                        u(ap.update_afters), u(ap.deletes), u(ap.appends), u(keys), next.c_str(), u(st.bytes),
+                        u(st.requests), u(st.retries), seconds, std::chrono::duration<double>(wait).count(),
+                        buckets.size());
+        } else if (single) {
+            std::printf("replayed %llu segments, %llu batches, %llu records into %llu keys; next offset %lld; "
+                        "%s in %.2f s\n",
+                        u(segments), u(ap.batches), u(ap.records), u(keys),
+                        static_cast<long long>(buckets.front()->stats.next_offset), human_bytes(double(st.bytes)).c_str(),
+                        seconds);
+        } else {
+            std::printf("replayed %zu buckets: %llu segments, %llu batches, %llu records into %llu keys; %s in %.2f s\n",
+                        buckets.size(), u(segments), u(ap.batches), u(ap.records), u(keys),
+                        human_bytes(double(st.bytes)).c_str(), seconds);
+        }
     }
 };
 
@@ -376,15 +525,67 @@ struct program {
 
 int main(int argc, char** argv) {
     args a;
+    storage::object_uri uri;
+    bool single = true;
+    log::schema schema;
     try {
         a = parse_args(argc, argv);
+        try {
+            uri = storage::parse_object_uri(a.remote_log_dir);
+            while (!uri.key.empty() && uri.key.back() == '/') uri.key.pop_back();
+            schema = log::schema::parse(a.schema_text, a.primary_key);
+            if (!a.manifest.empty()) (void)storage::parse_object_uri(a.manifest);
+        } catch (const std::exception& e) {
+            throw usage_error(e.what());
+        }
+        // A tablet dir is one bucket; a table or partition dir is what a tablet dir
+        // below it would be without its bucket; anything else is a usage error.
+        try {
+            (void)log::parse_tablet_dir(uri.key);
+        } catch (const std::invalid_argument& e) {
+            try {
+                (void)log::parse_tablet_dir(uri.key + "/0");
+                single = false;
+            } catch (const std::invalid_argument&) {
+                throw usage_error(std::string(e.what()) + "; nor is it a table dir (log/{database}/{table}-{tableId}) "
+                                                          "or a partition dir (.../{partition}-p{partitionId})");
+            }
+        }
+        if (!single && !a.manifest.empty())
+            throw usage_error("--manifest goes with a tablet dir (one bucket), not a table or partition dir");
+        try {
+            log::kv_applier check(schema, a.format, a.schema_id);  // a type the format cannot carry
+        } catch (const log::log_error& e) {
+            throw usage_error(e.what());
+        }
     } catch (const usage_error& e) {
         std::cerr << "fluss-replay: " << e.what() << "\n" << usage_text;
         return 2;
     }
 
+    const auto log_sink = install_logger();
     asio::io_context ioc(2);
-    program p{std::move(a), ioc};
+    program p(std::move(a), ioc, std::move(uri), single, std::move(schema), log_sink);
+    try {
+        p.store = storage::open_store(ioc.get_executor(), p.uri, p.a.s3);
+        recovery::client_options co;
+        co.max_requests = p.a.max_requests;
+        co.max_temp_bytes = p.a.max_temp_bytes;
+        co.temp_parent = p.a.temp_dir;
+        co.sweep_stale_temp_dirs = p.a.sweep_temp;
+        co.decode_threads = 1;  // unused: the recoveries decode on p.decoders, sized once the buckets are known
+        p.client = std::make_unique<recovery::client>(ioc.get_executor(), *p.store, co);
+    } catch (const std::exception& e) {
+        std::cerr << "fluss-replay: failed: " << e.what() << "\n";
+        return 1;
+    }
+
+    // The client first: a recovery started before async_run fails at once.
+    // ioc.run() returns once async_run has completed (every recovery gone,
+    // every temp dir removed) and nothing else is left.
+    auto work = asio::make_work_guard(ioc);
+    p.client->async_run([&work](error_code) { work.reset(); });
+
     asio::signal_set sigs(p.strand, SIGINT, SIGTERM);
     sigs.async_wait([&](error_code ec, int sig) {
         if (!ec) p.interrupt(sig);
@@ -397,61 +598,34 @@ int main(int argc, char** argv) {
         p.finished = true;
         sigs.cancel();
         p.progress_timer.cancel();
-        // On a failure, stop what is still downloading and remove the temp dir.
-        if (e && p.fetcher) p.fetcher->async_close(asio::detached);
+        p.client->cancel();  // success or not: async_run completes once every recovery has
     });
     if (p.a.progress) asio::co_spawn(p.strand, p.progress(::isatty(2) == 1), asio::detached);
     // Two io threads: sockets keep moving while the other writes a chunk to disk.
     std::thread helper([&] { ioc.run(); });
     ioc.run();
     helper.join();
-    p.decoder.join();
+    if (p.decoders) p.decoders->join();
     const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
 
-    if (crashed) {
-        try {
-            std::rethrow_exception(crashed);
-        } catch (const usage_error& e) {
-            std::cerr << "fluss-replay: " << e.what() << "\n";
-            return 2;
-        } catch (const std::exception& e) {
-            if (!p.interrupted) {
-                std::cerr << "fluss-replay: failed: " << e.what() << "\n";
-                return 1;
-            }
-        }
-    }
     if (p.interrupted) {
         std::cerr << "fluss-replay: interrupted; temp dir removed\n";
         return 128 + p.interrupted;
     }
-    if (!p.a.dump.empty()) {
-        std::ofstream out(p.a.dump, std::ios::binary | std::ios::trunc);
-        p.state.dump(out);
-        out.close();
-        if (!out) {
-            std::cerr << "fluss-replay: failed: cannot write '" << p.a.dump.string() << "'\n";
+    if (crashed) {
+        try {
+            std::rethrow_exception(crashed);
+        } catch (const std::exception& e) {
+            std::cerr << "fluss-replay: failed: " << e.what() << "\n";
             return 1;
         }
     }
-    const auto& ap = p.stats.apply;
-    fetch::stream_stats st;
-    if (p.stream) st = p.stream->stats();
-    auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-    if (p.a.json) {
-        std::printf("{\"segments\":%llu,\"batches\":%llu,\"records\":%llu,\"inserts\":%llu,\"update_befores\":%llu,"
-                    "\"update_afters\":%llu,\"deletes\":%llu,\"appends\":%llu,\"kv_keys\":%llu,\"next_offset\":%lld,"
-                    "\"bytes_downloaded\":%llu,\"requests\":%llu,\"retries\":%llu,\"seconds\":%.6f,"
-                    "\"consumer_wait_seconds\":%.6f}\n",
-                    u(p.stats.segments), u(ap.batches), u(ap.records), u(ap.inserts), u(ap.update_befores),
-                    u(ap.update_afters), u(ap.deletes), u(ap.appends), u(p.state.size()),
-                    static_cast<long long>(p.stats.next_offset.load()), u(st.bytes), u(st.requests), u(st.retries),
-                    seconds, std::chrono::duration<double>(st.consumer_wait).count());
-    } else {
-        std::printf("replayed %llu segments, %llu batches, %llu records into %llu keys; next offset %lld; "
-                    "%s in %.2f s\n",
-                    u(p.stats.segments), u(ap.batches), u(ap.records), u(p.state.size()),
-                    static_cast<long long>(p.stats.next_offset.load()), human_bytes(double(st.bytes)).c_str(), seconds);
+    try {
+        if (!p.a.dump.empty()) p.write_dumps();
+    } catch (const std::exception& e) {
+        std::cerr << "fluss-replay: failed: " << e.what() << "\n";
+        return 1;
     }
+    p.report(seconds);
     return 0;
 }
