@@ -2,12 +2,13 @@
 //
 // One owner: every recovery is a coroutine launched on a strand of its own
 // (detail::launch, so its token's cancellation reaches it), registered in
-// the client until its coroutine frame is gone. `cancel()` (or cancelling
-// async_run) marks the client stopping and cancels every registered
-// recovery; async_run's handler is completed by whichever recovery leaves
-// last (or at once when none is left). A recovery closes its stream and
-// fetcher (every download stopped, every file and its temp dir removed)
-// before its coroutine returns, on every path: success, failure, cancel.
+// the client from async_recover until its handler has run (leaving_handler).
+// `cancel()` (or cancelling async_run) marks the client stopping and cancels
+// every registered recovery; async_run's handler is completed by whichever
+// recovery leaves last (or at once when none is left). A recovery closes
+// its stream and fetcher (every download stopped, every file and its temp
+// dir removed) before its coroutine returns, on every path: success,
+// failure, cancel.
 //
 // Downloads of every recovery go through one download_pool (the shared
 // scheduler: max_requests workers, max_temp_bytes budget); each recovery's
@@ -69,16 +70,24 @@ struct client_core : std::enable_shared_from_this<client_core> {
     std::optional<asio::any_completion_handler<void(error_code)>> run_handler;
     std::map<std::uint64_t, std::weak_ptr<detail::op_state>> jobs;
     std::uint64_t next_job = 1;
+    std::size_t handing_over = 0;  // jobs whose handler is running (done, still registered)
 
     std::atomic<std::uint64_t> done{0}, segments{0}, bytes{0}, planned{0};
 
-    // A recovery is gone: the last one of a stopping client completes async_run.
+    // A recovery's result goes to its handler: done, in the figures, from here.
+    void job_completing() {
+        std::lock_guard l(mutex);
+        ++done;
+        ++handing_over;
+    }
+
+    // Its handler has run: the last one of a stopping client completes async_run.
     void job_finished(std::uint64_t id) {
         std::optional<asio::any_completion_handler<void(error_code)>> h;
         {
             std::lock_guard l(mutex);
             jobs.erase(id);
-            ++done;
+            --handing_over;
             if (stopping && jobs.empty() && run_handler) {
                 h.emplace(std::move(*run_handler));
                 run_handler.reset();
@@ -383,13 +392,8 @@ asio::awaitable<void> recover_body(std::shared_ptr<job> j, detail::op_state& st,
     }
 }
 
-asio::awaitable<std::tuple<error_code, recovery_stats>> recover(std::shared_ptr<job> j, std::uint64_t id,
+asio::awaitable<std::tuple<error_code, recovery_stats>> recover(std::shared_ptr<job> j,
                                                                 std::shared_ptr<detail::op_state> st) {
-    struct leave {
-        std::shared_ptr<client_core> c;
-        std::uint64_t id;
-        ~leave() { c->job_finished(id); }
-    } guard{j->c, id};
     j->stats.tablet_dir = j->tablet_dir;
     j->stats.start_offset = j->opts.start_offset;
     j->stats.next_offset = j->opts.start_offset;
@@ -481,6 +485,45 @@ asio::awaitable<std::tuple<error_code, std::vector<std::string>>> find_tablets(s
 
 }  // namespace
 
+// The caller's handler of a recovery, after which the recovery leaves the
+// client: a stopping client's async_run completes only once the handler of
+// its last recovery has run (had the recovery left when its coroutine ended,
+// async_run's handler could run first, on another thread, while a recovery's
+// result was still on its way to a handler that may use what the caller
+// frees once async_run has completed). The caller's executor and
+// cancellation slot are the wrapped handler's.
+struct leaving_handler {
+    asio::any_completion_handler<client::recover_signature> h;
+    std::shared_ptr<client_core> c;
+    std::uint64_t id;
+
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(h); }
+
+    void operator()(error_code ec, recovery_stats s) {
+        struct leave {
+            std::shared_ptr<client_core> c;
+            std::uint64_t id;
+            ~leave() { c->job_finished(id); }
+        } guard{std::move(c), id};
+        guard.c->job_completing();
+        auto inner = std::move(h);
+        std::move(inner)(ec, std::move(s));
+    }
+};
+
+}  // namespace fluss_fetch::recovery
+
+template <class Candidate>
+struct boost::asio::associated_executor<fluss_fetch::recovery::leaving_handler, Candidate> {
+    using type = boost::asio::any_completion_executor;
+    static type get(const fluss_fetch::recovery::leaving_handler& x, const Candidate& c = Candidate()) noexcept {
+        return boost::asio::get_associated_executor(x.h, c);
+    }
+};
+
+namespace fluss_fetch::recovery {
+
 // ---------------------------------------------------------------- client
 
 client::client(asio::any_io_executor ex, storage::object_store& store, client_options opts) {
@@ -531,7 +574,12 @@ void client::do_recover(std::string tablet_dir, recovery_options opts, log::kv_s
     std::uint64_t id = 0;
     {
         std::lock_guard l(core_->mutex);
-        if (core_->running && !core_->stopping) id = core_->next_job++;
+        if (core_->running && !core_->stopping) {
+            id = core_->next_job++;
+            // Counted from here (its state comes when its coroutine starts):
+            // a stop() in between must not complete async_run without it.
+            core_->jobs.emplace(id, std::weak_ptr<detail::op_state>());
+        }
     }
     if (id == 0) {
         recovery_stats s;
@@ -547,15 +595,15 @@ void client::do_recover(std::string tablet_dir, recovery_options opts, log::kv_s
         [j, id, core](std::shared_ptr<detail::op_state> st) -> asio::awaitable<std::tuple<error_code, recovery_stats>> {
             {
                 std::lock_guard l(core->mutex);
-                core->jobs.emplace(id, st);
+                core->jobs[id] = st;
                 if (core->stopping) {  // stopped between do_recover and here
                     st->cancel_requested->store(true);
                     st->cancel();
                 }
             }
-            return recover(j, id, st);
+            return recover(j, st);
         },
-        std::move(h));
+        asio::any_completion_handler<recover_signature>(leaving_handler{std::move(h), core_, id}));
 }
 
 void client::do_find_tablets(std::string dir,
@@ -571,7 +619,7 @@ client_stats client::stats() const {
     client_stats s;
     {
         std::lock_guard l(core_->mutex);
-        s.recoveries_running = core_->jobs.size();
+        s.recoveries_running = core_->jobs.size() - core_->handing_over;
     }
     s.recoveries_done = core_->done;
     s.segments_applied = core_->segments;
