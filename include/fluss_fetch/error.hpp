@@ -63,6 +63,10 @@ enum class errc : int {
     bad_log,                   ///< a manifest, batch, record or row the reader refused (the message names segment and offset)
     sink_failed,               ///< the application's kv_sink threw (the message names the segment and its words)
     not_running,               ///< a recovery client whose async_run is not running
+    /// A configured credentials source failed: STS or the container / IMDS
+    /// endpoint refused or answered nonsense, a credential_process exited
+    /// non-zero, a token file is unreadable. The message names the source.
+    credentials_failed,
 
     // Local files.
     file_error = 300,          ///< a local file could not be created/written/renamed

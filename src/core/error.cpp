@@ -41,6 +41,7 @@ public:
         case errc::invalid_uri: return "invalid URI";
         case errc::no_credentials: return "no credentials found";
         case errc::bad_credentials_file: return "malformed credentials file";
+        case errc::credentials_failed: return "the credentials source failed";
         case errc::no_remote_segments: return "no remote log segment covers the requested offsets";
         case errc::offset_gap: return "offsets missing from the remote log";
         case errc::bad_log: return "remote log data the reader refused";

@@ -1,6 +1,7 @@
 // fluss_fetch — an object store over raw S3 REST (Beast HTTP/1.1, SigV4).
 #pragma once
 
+#include <fluss_fetch/storage/credentials.hpp>
 #include <fluss_fetch/storage/object_store.hpp>
 
 #include <chrono>
@@ -11,12 +12,8 @@
 
 namespace fluss_fetch::storage {
 
-/// Static credentials. Never logged.
-struct s3_credentials {
-    std::string access_key_id;
-    std::string secret_access_key;
-    std::string session_token;  ///< empty unless temporary credentials
-};
+/// Static credentials. Never logged. (The name predates `aws_credentials`.)
+using s3_credentials = aws_credentials;
 
 /// How the bucket goes into the URL.
 enum class s3_addressing {
@@ -25,25 +22,45 @@ enum class s3_addressing {
     virtual_hosted,  ///< http://bucket.endpoint/key
 };
 
-/// Options of an `s3_store`. Empty strings mean "take it from the environment".
+/// Options of an `s3_store`. Empty strings mean "take it from the environment"
+/// (and the shared config file), as the AWS CLI does.
 struct s3_options {
-    /// `http://host[:port]` or `https://host[:port]`. Empty: `AWS_ENDPOINT_URL`,
-    /// else `https://s3.{region}.amazonaws.com`.
+    /// `http[s]://host[:port][/path-prefix]`. Empty: `AWS_ENDPOINT_URL_S3`,
+    /// else `AWS_ENDPOINT_URL`, else the profile's `endpoint_url`, else
+    /// `https://s3.{region}.amazonaws.com`. A path prefix goes before every
+    /// key (path style: before the bucket).
     std::string endpoint;
-    /// Empty: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+    /// Empty: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the profile's
+    /// `region`, else `us-east-1`.
     std::string region;
     /// The bucket every key of the store lives in. Required.
     std::string bucket;
+    /// `automatic` defers to the profile's `s3 =` / `addressing_style`
+    /// (path, virtual or auto) when it has one.
     s3_addressing addressing = s3_addressing::automatic;
 
-    /// Credentials chain: these when set; else `AWS_ACCESS_KEY_ID` /
-    /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`; else the shared
-    /// credentials file (`AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`,
-    /// profile `profile`, else `AWS_PROFILE`, else `default`).
+    /// Where credentials come from, first that is set: this provider; these
+    /// static `credentials`; `anonymous`; else the default chain
+    /// (`make_default_credentials_chain`: environment → profile → web
+    /// identity → process → container → IMDS) with `profile`. One provider
+    /// (with its cache) serves every request of the store; each attempt is
+    /// signed with the credentials current when it starts, and an
+    /// ExpiredToken answer drops them and retries the request once.
+    credentials_provider_ptr credentials_provider;
     std::optional<s3_credentials> credentials;
+    /// The profile (`AWS_PROFILE`, else "default") of the shared files.
     std::string profile;
     /// Send unsigned requests (public buckets). No credential lookup then.
     bool anonymous = false;
+    /// The environment the store reads (tests inject their own); unset: the process's.
+    env_lookup env;
+
+    /// HTTP proxy, `http://[user:pass@]host:port`. Empty: `HTTPS_PROXY` /
+    /// `https_proxy` for https endpoints, `HTTP_PROXY` / `http_proxy` for
+    /// http, unless the host matches `NO_PROXY` / `no_proxy` (comma list of
+    /// host names, `.domain` suffixes, IPs, `*`). https goes through an
+    /// HTTP CONNECT tunnel; http sends absolute-form requests. "none": no proxy.
+    std::string proxy;
 
     /// PEM CA bundle for https. Empty: `AWS_CA_BUNDLE`, else the system CAs.
     std::string ca_file;
@@ -96,8 +113,12 @@ struct s3_resolved_config {
     std::string bucket;
     bool path_style = true;
     bool anonymous = false;
-    std::string credentials_source;  ///< "explicit", "environment", "file:PATH[profile]" or "anonymous"
-    std::string access_key_id;       ///< the public half only
+    std::string path_prefix;         ///< the endpoint's path ("" or "/prefix"), before every key
+    std::string endpoint_source;     ///< "s3_options.endpoint", "AWS_ENDPOINT_URL_S3", "profile dev (~/.aws/config)", ...
+    std::string addressing_source;   ///< "s3_options.addressing", "profile ... s3.addressing_style", "automatic"
+    std::string proxy;               ///< "http://host:port" (no user info), or empty
+    std::string credentials_source;  ///< the provider's describe(): "explicit", "default chain", "anonymous", ...
+    std::string access_key_id;       ///< the public half, when static credentials are known up front
 };
 
 /// An object store over one S3 bucket, speaking S3 REST over Beast HTTP/1.1
@@ -122,8 +143,10 @@ struct s3_resolved_config {
 /// from any thread and the executor may be run by several threads.
 class s3_store final : public object_store {
 public:
-    /// \throws std::system_error with `errc::invalid_argument`, `errc::invalid_uri`,
-    /// `errc::no_credentials` or `errc::bad_credentials_file`, whose `what()` names the setting.
+    /// \throws std::system_error with `errc::invalid_argument`, `errc::invalid_uri`
+    /// or `errc::bad_credentials_file`, whose `what()` names the setting.
+    /// Credentials are fetched on the first request: `errc::no_credentials`
+    /// and `errc::credentials_failed` come from operations, in `diagnostics`.
     s3_store(executor_type ex, s3_options opts);
     ~s3_store() override;
 
