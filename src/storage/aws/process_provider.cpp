@@ -16,6 +16,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -96,8 +97,10 @@ public:
         if (slot.is_connected()) {
             std::weak_ptr<run> weak = shared_from_this();
             slot.assign([weak](asio::cancellation_type) {
-                if (auto self = weak.lock())
+                if (auto self = weak.lock()) {
+                    self->cancel_requested_.store(true);  // seen by a spawn that has not run yet
                     asio::post(self->strand_, [self] { self->abort(abort_reason::cancelled); });
+                }
             });
         }
         // On the strand: every member below is touched only there.
@@ -106,6 +109,7 @@ public:
 
 private:
     void spawn() {
+        if (cancel_requested_.load()) reason_ = abort_reason::cancelled;
         if (reason_ == abort_reason::cancelled) {
             finished_ = true;
             return conclude();
@@ -362,6 +366,7 @@ private:
     int status_ = 0;
     bool exited_ = false, out_eof_ = false, err_eof_ = false, finished_ = false, too_much_ = false;
     abort_reason reason_ = abort_reason::none;
+    std::atomic<bool> cancel_requested_{false};
     std::string stdout_, stderr_;
     std::array<char, 4096> out_buf_{}, err_buf_{};
 };
