@@ -175,6 +175,11 @@ credentials_provider_ptr make_default_credentials_chain(boost::asio::any_io_exec
 struct caching_options {
     /// Fetch new temporary credentials this long before they expire.
     std::chrono::seconds refresh_before{300};
+    /// After a refresh that failed while the current credentials still work
+    /// (or that brought ones already inside `refresh_before`), the current
+    /// ones serve this long before the next try, so a failing service is not
+    /// asked again by every request.
+    std::chrono::milliseconds retry_after{10'000};
     /// Long-term credentials (no expiration) are kept until invalidated.
 };
 

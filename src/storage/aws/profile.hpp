@@ -4,6 +4,7 @@
 
 #include <fluss_fetch/storage/credentials.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +50,24 @@ struct shared_files {
     /// A key of the selected profile: credentials file first, then config file.
     const std::string* get(std::string_view key) const;
 };
+
+/// The STS providers a profile's `role_arn` leads to. Empty members mean the
+/// real ones (`make_assume_role_provider`, `make_web_identity_provider` of
+/// service.hpp); tests put doubles here to see what a profile asks for.
+struct role_factories {
+    using assume_role_fn = std::function<credentials_provider_ptr(
+        boost::asio::any_io_executor ex, credentials_provider_ptr source, std::string role_arn,
+        std::string session_name, std::string external_id, credentials_options opts, std::string description)>;
+    using web_identity_fn = std::function<credentials_provider_ptr(
+        boost::asio::any_io_executor ex, std::string token_file, std::string role_arn, std::string session_name,
+        credentials_options opts, std::string description)>;
+    assume_role_fn assume_role;
+    web_identity_fn web_identity;
+};
+
+/// `make_profile_credentials_provider` with its STS providers chosen by `factories`.
+credentials_provider_ptr make_profile_provider(boost::asio::any_io_executor ex, credentials_options opts,
+                                               role_factories factories);
 
 /// Read both files (missing files are not an error). Throws as parse_shared_file.
 shared_files load_shared_files(const credentials_options& opts);
