@@ -9,7 +9,7 @@
 #include <fluss_fetch/fetch/download.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
-#include "../common/cli.hpp"
+#include "../common/cli11.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>

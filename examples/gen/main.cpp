@@ -24,7 +24,7 @@
 #include <fluss_fetch/log/row.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
-#include "../common/cli.hpp"
+#include "../common/cli11.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
