@@ -1,14 +1,15 @@
 // fluss-get: download objects from S3 (or a file:// dir) with fluss_fetch.
 //
-//   fluss-get [--endpoint URL] [--region R] [--ca-file FILE] [--concurrency M]
-//             [--part-size BYTES] [--json] -o DIR URI...
+//   fluss-get [--endpoint URL] [--region R] [--ca-file FILE] [--profile NAME] [--path-style]
+//             [--no-sign-request] [--concurrency M] [--part-size BYTES] [--json] -o DIR URI...
 //
+// The command line is CLI11's (`--help`, `--version`, `--opt=value`).
 // Exit 0 when every object arrived, 1 when any failed (one line each on
 // stderr), 2 on a usage error, 130/143 when interrupted.
 #include <fluss_fetch/fetch/download.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
-#include "../common/cli.hpp"
+#include "../common/cli11.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -50,13 +51,10 @@ using examples::usage_error;
 
 namespace {
 
-constexpr const char* usage_text =
-    "usage: fluss-get [--endpoint URL] [--region R] [--ca-file FILE] [--concurrency M]\n"
-    "                 [--part-size BYTES] [--json] -o DIR URI...\n"
-    "  URI: s3://BUCKET/KEY, s3://BUCKET/PREFIX/ (every object under it) or file:///PATH[/]\n"
-    "  --concurrency M    HTTP requests in flight at most (default 3)\n"
-    "  --part-size BYTES  objects larger than this download as ranged parts (default 8M; 0: never)\n"
-    "  --json             print a JSON summary as the last stdout line\n";
+constexpr const char* description =
+    "fluss-get: download objects from S3 (or a file:// dir) with fluss_fetch.\n"
+    "  URI: s3://BUCKET/KEY, s3://BUCKET/PREFIX/ (every object under it; s3a:// too) or file:///PATH[/]\n"
+    "  (file:/PATH too); each lands under -o DIR as its key names it.\n";
 
 struct args {
     storage::s3_options s3;
@@ -67,30 +65,37 @@ struct args {
     std::vector<std::string> uris;
 };
 
-args parse_args(int argc, char** argv) {
-    args a;
-    auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
-    for (int i = 1; i < argc; ++i) {
-        std::string f = argv[i];
-        if (f == "--endpoint") a.s3.endpoint = value(i);
-        else if (f == "--region") a.s3.region = value(i);
-        else if (f == "--ca-file") a.s3.ca_file = value(i);
-        else if (f == "--concurrency") {
-            auto n = parse_size(f, value(i));
+// nullopt: run with `a`; else the exit code (0 after --help or --version, 2 after a usage error).
+std::optional<int> parse_args(int argc, char** argv, args& a) {
+    CLI::App app{description, "fluss-get"};
+    examples::setup(app, "fluss-get");
+    app.footer("Exit 0 when every object arrived, 1 when any failed (one line each on stderr), 2 on a usage "
+               "error, 130/143 when interrupted.");
+    examples::s3_flags s3;
+    s3.add_to(app);
+    examples::add_value(
+        app, "--concurrency",
+        [&](const std::string& v) {
+            auto n = parse_size("--concurrency", v);
             if (n < 1 || n > 1024) throw usage_error("--concurrency must be between 1 and 1024");
             a.concurrency = static_cast<std::size_t>(n);
-        } else if (f == "--part-size") a.part_size = parse_size(f, value(i));
-        else if (f == "--json") a.json = true;
-        else if (f == "-o" || f == "--output") a.out = value(i);
-        else if (f == "-h" || f == "--help") {
-            std::cout << usage_text;
-            std::exit(0);
-        } else if (f.starts_with("-")) throw usage_error("unknown option '" + f + "'");
-        else a.uris.push_back(f);
+        },
+        "HTTP requests in flight at most", "3", "M");
+    examples::add_value(
+        app, "--part-size", [&](const std::string& v) { a.part_size = parse_size("--part-size", v); },
+        "objects larger than this download as ranged parts (0: never)", "8M", "BYTES");
+    app.add_flag("--json", a.json, "print a JSON summary as the last stdout line");
+    examples::add_value(app, "-o,--output", [&](const std::string& v) { a.out = v; }, "the output dir (created)", "",
+                        "DIR");
+    app.add_option("URI", a.uris, "objects or prefixes to download")->type_name("URI");
+    if (auto rc = examples::parse(app, "fluss-get", argc, argv)) return rc;
+    s3.apply(a.s3);
+    const char* missing = a.out.empty() ? "-o DIR is required" : a.uris.empty() ? "give at least one URI" : nullptr;
+    if (missing) {
+        std::cerr << "fluss-get: " << missing << " (see fluss-get --help)\n";
+        return 2;
     }
-    if (a.out.empty()) throw usage_error("-o DIR is required");
-    if (a.uris.empty()) throw usage_error("give at least one URI");
-    return a;
+    return std::nullopt;
 }
 
 // One object to download: where from, where to.
@@ -443,12 +448,7 @@ struct program {
 
 int main(int argc, char** argv) {
     args a;
-    try {
-        a = parse_args(argc, argv);
-    } catch (const usage_error& e) {
-        std::cerr << "fluss-get: " << e.what() << "\n" << usage_text;
-        return 2;
-    }
+    if (auto rc = parse_args(argc, argv, a)) return *rc;
     std::error_code fec;
     fs::create_directories(a.out, fec);
     if (fec) {

@@ -8,7 +8,9 @@
 //             [--arrow-compression zstd|lz4|none] [--zstd-level 3]
 //             [--segments 4] [--segment-size 4M] [--keys 10000] [--batch-records 64] [--seed 1]
 //             [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]
+//             [--profile NAME] [--path-style] [--no-sign-request]
 //
+// The command line is CLI11's (`--help` with the defaults, `--version`, `--opt=value`).
 // URI is the remote.data.dir root (file:///dir or s3://bucket[/prefix]). The
 // last stdout line is the tablet's URI, what fluss-replay --remote-log-dir takes.
 // With --log-format arrow each batch's changes (+I, -U/+U, -D) are one Arrow
@@ -22,7 +24,7 @@
 #include <fluss_fetch/log/row.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
-#include "../common/cli.hpp"
+#include "../common/cli11.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -46,22 +48,10 @@ using examples::usage_error;
 
 namespace {
 
-constexpr const char* usage_text =
-    "usage: fluss-gen --out URI [--database fluss] [--table orders] [--table-id 1001]\n"
-    "                 [--partition NAME --partition-id N] [--bucket 0]\n"
-    "                 [--schema COLUMNS --primary-key COLS] [--log-format compacted|indexed|arrow] [--magic 0|1|2]\n"
-    "                 [--arrow-compression zstd|lz4|none] [--zstd-level 3]\n"
-    "                 [--segments 4 | --records N] [--segment-size 4M] [--keys 10000] [--batch-records 64]\n"
-    "                 [--seed 1] [--expected-kv FILE] [--endpoint URL] [--region R] [--ca-file FILE]\n"
-    "  URI: the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]\n"
-    "  --log-format           the table's table.log.format (default arrow, as Fluss's); arrow: one Arrow\n"
-    "                         RecordBatch per batch, expected values in COMPACTED rows\n"
-    "  --arrow-compression    arrow only: table.log.arrow.compression.type (default zstd)\n"
-    "  --zstd-level           arrow with zstd: table.log.arrow.compression.zstd.level, 1..22 (default 3)\n"
-    "  --records N            write until the log reaches offset N, in as many segments of --segment-size\n"
-    "                         as that takes (--segments is ignored); the rows are the same whatever the\n"
-    "                         format and segment size (values limited to what ARROW keeps), so formats\n"
-    "                         can be compared on the same changelog\n";
+constexpr const char* description =
+    "fluss-gen: write a synthetic primary-key table's remote log tablet (segments and a manifest) in the\n"
+    "Fluss layout, plus the KV state a full replay must rebuild. URI is the remote.data.dir root, file:///DIR\n"
+    "or s3://BUCKET[/PREFIX]; the last stdout line is the tablet's URI, what fluss-replay --remote-log-dir takes.\n";
 
 constexpr const char* default_schema =
     "id INT NOT NULL, name STRING, amount BIGINT, price DOUBLE, active BOOLEAN, level TINYINT, code SMALLINT, "
@@ -86,62 +76,87 @@ struct args {
     storage::s3_options s3;
 };
 
-args parse_args(int argc, char** argv) {
-    args a;
-    auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
-    for (int i = 1; i < argc; ++i) {
-        const std::string f = argv[i];
-        if (f == "--out") a.out = value(i);
-        else if (f == "--database") a.tablet.database = value(i);
-        else if (f == "--table") a.tablet.table = value(i);
-        else if (f == "--table-id") a.tablet.table_id = parse_count(f, value(i));
-        else if (f == "--partition") a.tablet.partition_name = value(i);
-        else if (f == "--partition-id") a.tablet.partition_id = parse_count(f, value(i));
-        else if (f == "--bucket") a.tablet.bucket = static_cast<std::int32_t>(parse_count(f, value(i)));
-        else if (f == "--schema") a.schema_text = value(i);
-        else if (f == "--primary-key") a.primary_key = value(i);
-        else if (f == "--log-format") {
-            const auto v = value(i);
+// nullopt: run with `a`; else the exit code (0 after --help or --version, 2 after a usage error).
+std::optional<int> parse_args(int argc, char** argv, args& a) {
+    using examples::add_count;
+    using examples::add_value;
+    CLI::App app{description, "fluss-gen"};
+    examples::setup(app, "fluss-gen");
+    examples::s3_flags s3;
+    app.add_option("--out", a.out, "the remote.data.dir root, file:///DIR or s3://BUCKET[/PREFIX]")->type_name("URI");
+    app.add_option("--database", a.tablet.database, "the database")->capture_default_str();
+    app.add_option("--table", a.tablet.table, "the table")->capture_default_str();
+    add_count(app, "--table-id", [&](std::int64_t n) { a.tablet.table_id = n; }, "the table's id", "1001");
+    app.add_option("--partition", a.tablet.partition_name, "a partition's name (with --partition-id)")
+        ->type_name("NAME");
+    add_count(app, "--partition-id", [&](std::int64_t n) { a.tablet.partition_id = n; }, "the partition's id");
+    add_count(app, "--bucket", [&](std::int64_t n) { a.tablet.bucket = static_cast<std::int32_t>(n); }, "the bucket",
+              "0");
+    app.add_option("--schema", a.schema_text, "columns in order (default: 12 columns of most types)")
+        ->type_name("COLUMNS");
+    app.add_option("--primary-key", a.primary_key, "the primary key's columns")->type_name("COLS")->capture_default_str();
+    add_value(
+        app, "--log-format",
+        [&](const std::string& v) {
             if (v == "compacted") a.format = log::row_format::compacted;
             else if (v == "indexed") a.format = log::row_format::indexed;
             else if (v == "arrow") a.arrow = true;
             else throw usage_error("--log-format: '" + v + "' is not compacted, indexed or arrow");
             if (v != "arrow") a.arrow = false;
-        } else if (f == "--arrow-compression") {
-            const auto v = value(i);
+        },
+        "the table's table.log.format (Fluss's default arrow: one Arrow RecordBatch per batch, expected values "
+        "in COMPACTED rows), compacted or indexed",
+        "arrow", "FORMAT");
+    add_value(
+        app, "--arrow-compression",
+        [&](const std::string& v) {
             if (v == "zstd") a.arrow_opts.compression = log::arrow_compression::zstd;
             else if (v == "lz4") a.arrow_opts.compression = log::arrow_compression::lz4_frame;
             else if (v == "none") a.arrow_opts.compression = log::arrow_compression::none;
             else throw usage_error("--arrow-compression: '" + v + "' is not zstd, lz4 or none");
-        } else if (f == "--zstd-level") {
-            const auto level = parse_count(f, value(i));
+        },
+        "arrow only: table.log.arrow.compression.type, zstd, lz4 or none", "zstd", "CODEC");
+    add_count(
+        app, "--zstd-level",
+        [&](std::int64_t level) {
             if (level < 1 || level > 22) throw usage_error("--zstd-level must be 1..22");
             a.arrow_opts.zstd_level = static_cast<int>(level);
-        } else if (f == "--magic") {
-            a.magic = static_cast<int>(parse_count(f, value(i)));
-            if (a.magic > 2) throw usage_error("--magic must be 0, 1 or 2");
-        } else if (f == "--segments") a.segments = parse_count(f, value(i));
-        else if (f == "--segment-size") a.segment_size = parse_size(f, value(i));
-        else if (f == "--records") a.records = parse_count(f, value(i));
-        else if (f == "--keys") a.keys = parse_count(f, value(i));
-        else if (f == "--batch-records") a.batch_records = parse_count(f, value(i));
-        else if (f == "--seed") a.seed = static_cast<std::uint64_t>(parse_count(f, value(i)));
-        else if (f == "--expected-kv") a.expected_kv = value(i);
-        else if (f == "--endpoint") a.s3.endpoint = value(i);
-        else if (f == "--region") a.s3.region = value(i);
-        else if (f == "--ca-file") a.s3.ca_file = value(i);
-        else if (f == "-h" || f == "--help") {
-            std::cout << usage_text;
-            std::exit(0);
-        } else throw usage_error("unknown option '" + f + "'");
+        },
+        "arrow with zstd: table.log.arrow.compression.zstd.level, 1..22", "3");
+    add_count(
+        app, "--magic",
+        [&](std::int64_t m) {
+            if (m > 2) throw usage_error("--magic must be 0, 1 or 2");
+            a.magic = static_cast<int>(m);
+        },
+        "the batches' magic, 0, 1 or 2", "0");
+    add_count(app, "--segments", [&](std::int64_t n) { a.segments = n; }, "segments written", "4");
+    add_value(app, "--segment-size", [&](const std::string& v) { a.segment_size = parse_size("--segment-size", v); },
+              "bytes per segment (4M, 60K...)", "4M", "SIZE");
+    add_count(app, "--records", [&](std::int64_t n) { a.records = n; },
+              "write until the log reaches offset N, in as many segments of --segment-size as that takes "
+              "(--segments is ignored); the rows are the same whatever the format and segment size (values "
+              "limited to what ARROW keeps), so formats can be compared on the same changelog");
+    add_count(app, "--keys", [&](std::int64_t n) { a.keys = n; }, "distinct keys", "10000");
+    add_count(app, "--batch-records", [&](std::int64_t n) { a.batch_records = n; }, "records per batch at most", "64");
+    add_count(app, "--seed", [&](std::int64_t n) { a.seed = static_cast<std::uint64_t>(n); }, "the random seed", "1");
+    app.add_option("--expected-kv", a.expected_kv, "write the state a full replay must rebuild here (--dump-kv format)")
+        ->type_name("FILE");
+    s3.add_to(app);
+    if (auto rc = examples::parse(app, "fluss-gen", argc, argv)) return rc;
+    s3.apply(a.s3);
+    const char* bad = a.out.empty()                 ? "--out is required"
+                      : a.segments < 1              ? "--segments must be at least 1"
+                      : a.keys < 1                  ? "--keys must be at least 1"
+                      : a.batch_records < 1         ? "--batch-records must be at least 1"
+                      : a.tablet.partition_name.has_value() != a.tablet.partition_id.has_value()
+                          ? "--partition and --partition-id go together"
+                          : nullptr;
+    if (bad) {
+        std::cerr << "fluss-gen: " << bad << " (see fluss-gen --help)\n";
+        return 2;
     }
-    if (a.out.empty()) throw usage_error("--out is required");
-    if (a.segments < 1) throw usage_error("--segments must be at least 1");
-    if (a.keys < 1) throw usage_error("--keys must be at least 1");
-    if (a.batch_records < 1) throw usage_error("--batch-records must be at least 1");
-    if (a.tablet.partition_name.has_value() != a.tablet.partition_id.has_value())
-        throw usage_error("--partition and --partition-id go together");
-    return a;
+    return std::nullopt;
 }
 
 // The table the generator keeps in its head: rows by key, and what a replay must end with.
@@ -486,12 +501,12 @@ asio::awaitable<std::string> generate(const args& a, storage::object_store& stor
 int main(int argc, char** argv) {
     args a;
     storage::object_uri uri;
+    if (auto rc = parse_args(argc, argv, a)) return *rc;
     try {
-        a = parse_args(argc, argv);
         uri = storage::parse_object_uri(a.out);
         check_arrow_keys(a, log::schema::parse(a.schema_text, a.primary_key));
     } catch (const std::exception& e) {
-        std::cerr << "fluss-gen: " << e.what() << "\n" << usage_text;
+        std::cerr << "fluss-gen: " << e.what() << " (see fluss-gen --help)\n";
         return 2;
     }
     std::string root = uri.key;

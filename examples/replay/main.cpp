@@ -6,9 +6,12 @@
 //                [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]
 //                [--max-requests 8] [--max-temp-bytes 4G] [--decode-threads N]
 //                [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]
+//                [--profile NAME] [--path-style] [--no-sign-request]
 //                [--magic1-layout statistics|leader-epoch] [--dump-kv FILE|DIR] [--json] [--no-progress]
+//   fluss-replay --fluss-config server.yaml --table DB.TABLE --table-id N
+//                [--partition NAME --partition-id N] [--bucket N] --schema ... --primary-key ...
 //
-// The job is the library's recovery::client: one client (one request cap and
+// The command line is CLI11's (`--help`, `--version`, `--opt=value`). The job is the library's recovery::client: one client (one request cap and
 // one temp byte budget over every bucket), every bucket's async_recover
 // launched at once, each decoded on the decode pool while its next segments
 // download. This file keeps only the command line, the progress and the
@@ -21,9 +24,10 @@
 #include <fluss_fetch/log/remote_paths.hpp>
 #include <fluss_fetch/log/row.hpp>
 #include <fluss_fetch/recovery/client.hpp>
+#include <fluss_fetch/recovery/fluss_config.hpp>
 #include <fluss_fetch/storage/uri.hpp>
 
-#include "../common/cli.hpp"
+#include "../common/cli11.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -47,6 +51,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -71,40 +76,25 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-constexpr const char* usage_text =
-    "usage: fluss-replay --remote-log-dir URI --schema COLUMNS --primary-key COL[,COL...]\n"
-    "                    [--log-format arrow|compacted|indexed] [--schema-id 1] [--manifest URI]\n"
-    "                    [--start-offset N] [--stop-offset N] [--prefetch-num 4] [--download-threads 3]\n"
-    "                    [--max-requests 8] [--max-temp-bytes 4G] [--decode-threads N]\n"
-    "                    [--temp-dir DIR] [--no-sweep-temp] [--endpoint URL] [--region R] [--ca-file FILE]\n"
-    "                    [--magic1-layout statistics|leader-epoch] [--dump-kv FILE|DIR] [--json] [--no-progress]\n"
-    "  --remote-log-dir  s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET or file:///...: one bucket (a log\n"
-    "                    tablet dir); or a table dir .../log/DB/TABLE-ID (every bucket, of every partition)\n"
-    "                    or a partition dir .../log/DB/TABLE-ID/PART-pPID (its buckets): all replayed at once\n"
-    "  --schema          columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"\n"
-    "  --log-format      the table's table.log.format (default arrow, as Fluss's)\n"
-    "  --schema-id N     the id of the schema --schema describes (default 1); a batch written\n"
-    "                    with another schema id fails the replay, naming both\n"
-    "  --manifest URI    one bucket only; default: the newest manifest under the tablet's metadata/\n"
-    "  --stop-offset     default: the end of the manifest's log; --start-offset default 0; both apply\n"
-    "                    to every bucket (a hole in [start, stop), between or inside segments, fails)\n"
-    "  --prefetch-num, --download-threads\n"
-    "                    per bucket: segments downloaded ahead, and requests in flight\n"
-    "  --max-requests N  requests in flight over all buckets (default 8)\n"
-    "  --max-temp-bytes SIZE\n"
-    "                    segment bytes on disk at once over all buckets (default 4G; 512M, 8388608...)\n"
-    "  --decode-threads N\n"
-    "                    buckets decoded at once (default: the number of buckets, at most the cores)\n"
-    "  --temp-dir DIR    where the remote-log-recovery-* download dirs go (default: the system temp dir)\n"
-    "  --no-sweep-temp   keep stale remote-log-recovery-* dirs under the temp dir; by default the ones\n"
-    "                    no live process holds (left by a crash) are removed at start (a dir without\n"
-    "                    a .lock file, as Fluss makes them, only once it is an hour old)\n"
-    "  --dump-kv PATH    the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes:\n"
-    "                    for a tablet dir the file PATH; for a table or partition dir the dir PATH\n"
-    "                    (created) with PATH/BUCKET.tsv, or PATH/PART-pPID/BUCKET.tsv when partitioned\n"
-    "  --json            print a JSON summary as the last stdout line: counts summed over buckets,\n"
-    "                    \"buckets\", \"seconds\" (wall time); for a tablet dir \"next_offset\", for a\n"
-    "                    table or partition dir \"next_offsets\":{\"log/DB/TABLE-ID[/PART-pPID]/BUCKET\":N,...}\n";
+constexpr const char* description =
+    "fluss-replay: rebuild a Fluss primary-key table's KV state from its remote log, one bucket (a log\n"
+    "tablet dir) or every bucket of a table or partition at once.\n"
+    "\n"
+    "Where the log is, one of:\n"
+    "  --remote-log-dir URI   s3://BUCKET/.../log/DB/TABLE-ID[/PART-pPID]/BUCKET (s3a:// too) or file:///...\n"
+    "                         (file:/... too): one bucket; or a table dir .../log/DB/TABLE-ID (every bucket, of\n"
+    "                         every partition) or a partition dir .../log/DB/TABLE-ID/PART-pPID (its buckets)\n"
+    "  --table DB.TABLE --table-id N [--partition NAME --partition-id N] [--bucket N]\n"
+    "                         under remote.data.dir (--fluss-config) or --remote-data-dir; without --bucket\n"
+    "                         the whole table (or partition)\n"
+    "\n"
+    "--fluss-config FILE reads a Fluss server.yaml: remote.data.dir, s3.endpoint (with or without a scheme),\n"
+    "s3.access-key, s3.secret-key, s3.region, s3.path.style.access, kv.recover.remote-log.prefetch-num and\n"
+    "kv.recover.remote-log.download-threads. Command-line flags win over the file, the file over the\n"
+    "environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_PROFILE, ...). The secret is never printed.\n";
+
+constexpr const char* footer =
+    "Exit 0 on success, 1 on a failure (one line on stderr), 2 on a usage error, 130/143 when interrupted.";
 
 struct args {
     std::string remote_log_dir;
@@ -130,62 +120,189 @@ struct args {
     bool progress = true;
 };
 
-args parse_args(int argc, char** argv) {
-    args a;
-    auto value = [&](int& i) { return examples::next_value(argc, argv, i); };
-    for (int i = 1; i < argc; ++i) {
-        const std::string f = argv[i];
-        if (f == "--remote-log-dir") a.remote_log_dir = value(i);
-        else if (f == "--schema") a.schema_text = value(i);
-        else if (f == "--primary-key") a.primary_key = value(i);
-        else if (f == "--log-format") {
-            const auto v = value(i);
+// What the command line says before the server.yaml and the defaults are merged in.
+struct flags {
+    std::optional<std::size_t> prefetch_num, download_threads;
+    examples::s3_flags s3;
+    std::string fluss_config;
+    std::string remote_data_dir;
+    std::string table;  // DB.TABLE
+    std::optional<std::int64_t> table_id, partition_id, bucket;
+    std::optional<std::string> partition;
+};
+
+// The tablet, partition or table dir --table and its companions name under `root` (a URI).
+std::string locate(const flags& f, const std::string& root, const std::string& root_name) {
+    const auto dot = f.table.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == f.table.size())
+        throw usage_error("--table: '" + f.table + "' is not DB.TABLE");
+    if (!f.table_id) throw usage_error("--table needs --table-id N (the table's id, as in log/DB/TABLE-ID)");
+    if (f.partition.has_value() != f.partition_id.has_value())
+        throw usage_error("--partition and --partition-id go together");
+    if (f.bucket && *f.bucket > INT32_MAX) throw usage_error("--bucket: " + std::to_string(*f.bucket) + " is too large");
+    log::tablet_ref t;
+    t.database = f.table.substr(0, dot);
+    t.table = f.table.substr(dot + 1);
+    t.table_id = *f.table_id;
+    t.partition_name = f.partition;
+    t.partition_id = f.partition_id;
+    t.bucket = static_cast<std::int32_t>(f.bucket.value_or(0));
+    std::string dir = log::remote_log_tablet_dir(t);  // .../BUCKET
+    if (!f.bucket) dir = t.partition_name ? dir.substr(0, dir.rfind('/')) : log::remote_log_table_dir(t);
+    storage::object_uri u;
+    try {
+        u = storage::parse_object_uri(root);
+    } catch (const std::exception& e) {
+        throw usage_error(root_name + ": " + e.what());
+    }
+    while (!u.key.empty() && u.key.back() == '/') u.key.pop_back();
+    u.key = u.key.empty() ? dir : u.key + "/" + dir;
+    return u.to_string();
+}
+
+// nullopt: run with `a`; else the exit code (0 after --help or --version, 2 after a usage error).
+std::optional<int> parse_args(int argc, char** argv, args& a) {
+    using examples::add_count;
+    using examples::add_value;
+    CLI::App app{description, "fluss-replay"};
+    examples::setup(app, "fluss-replay");
+    app.footer(footer);
+    flags f;
+
+    app.add_option("--remote-log-dir", a.remote_log_dir, "a tablet, partition or table dir (see above)")
+        ->type_name("URI");
+    app.add_option("--fluss-config", f.fluss_config, "a Fluss server.yaml to take the remote dir, S3 settings, "
+                                                     "prefetch-num and download-threads from")
+        ->type_name("FILE");
+    app.add_option("--remote-data-dir", f.remote_data_dir,
+                   "the remote.data.dir root that --table is under (overrides the file's)")
+        ->type_name("URI");
+    app.add_option("--table", f.table, "the table, DB.TABLE (with --table-id)")->type_name("DB.TABLE");
+    add_count(app, "--table-id", [&](std::int64_t n) { f.table_id = n; }, "the table's id");
+    app.add_option("--partition", f.partition, "a partition's name (with --partition-id)")->type_name("NAME");
+    add_count(app, "--partition-id", [&](std::int64_t n) { f.partition_id = n; }, "the partition's id");
+    add_count(app, "--bucket", [&](std::int64_t n) { f.bucket = n; }, "one bucket; default: every bucket");
+    app.add_option("--schema", a.schema_text, "columns in order, e.g. \"id INT NOT NULL, name STRING, amount BIGINT\"")
+        ->type_name("COLUMNS");
+    app.add_option("--primary-key", a.primary_key, "the primary key's columns")->type_name("COL[,COL...]");
+    add_value(
+        app, "--log-format",
+        [&](const std::string& v) {
             if (v == "compacted" || v == "COMPACTED") a.format = log::log_format::compacted;
             else if (v == "indexed" || v == "INDEXED") a.format = log::log_format::indexed;
             else if (v == "arrow" || v == "ARROW") a.format = log::log_format::arrow;
             else throw usage_error("--log-format: '" + v + "' is not compacted, indexed or arrow");
-        } else if (f == "--schema-id") {
-            const auto id = parse_count(f, value(i));
+        },
+        "the table's table.log.format: arrow (Fluss's default), compacted or indexed", "arrow", "FORMAT");
+    add_count(
+        app, "--schema-id",
+        [&](std::int64_t id) {
             if (id > 32767) throw usage_error("--schema-id must be 0..32767");
             a.schema_id = static_cast<std::int16_t>(id);
-        } else if (f == "--manifest") a.manifest = value(i);
-        else if (f == "--start-offset") a.start_offset = parse_count(f, value(i));
-        else if (f == "--stop-offset") a.stop_offset = parse_count(f, value(i));
-        else if (f == "--prefetch-num") a.fetch.prefetch_num = static_cast<std::size_t>(parse_count(f, value(i)));
-        else if (f == "--download-threads") a.fetch.download_threads = static_cast<std::size_t>(parse_count(f, value(i)));
-        else if (f == "--max-requests") a.max_requests = static_cast<std::size_t>(parse_count(f, value(i)));
-        else if (f == "--max-temp-bytes") a.max_temp_bytes = parse_size(f, value(i));
-        else if (f == "--decode-threads") {
-            a.decode_threads = static_cast<std::size_t>(parse_count(f, value(i)));
-            if (a.decode_threads < 1) throw usage_error("--decode-threads must be at least 1");
-        } else if (f == "--temp-dir") a.temp_dir = value(i);
-        else if (f == "--no-sweep-temp") a.sweep_temp = false;
-        else if (f == "--endpoint") a.s3.endpoint = value(i);
-        else if (f == "--region") a.s3.region = value(i);
-        else if (f == "--ca-file") a.s3.ca_file = value(i);
-        else if (f == "--magic1-layout") {
-            const auto v = value(i);
+        },
+        "the id of the schema --schema describes; a batch written with another fails the replay, naming both", "1");
+    app.add_option("--manifest", a.manifest, "one bucket only; default: the newest manifest under the tablet's metadata/")
+        ->type_name("URI");
+    add_count(app, "--start-offset", [&](std::int64_t n) { a.start_offset = n; },
+              "the first offset replayed, in every bucket", "0");
+    add_count(app, "--stop-offset", [&](std::int64_t n) { a.stop_offset = n; },
+              "the offset replay stops before, in every bucket (a hole in [start, stop) fails); "
+              "default: the end of the manifest's log");
+    add_count(app, "--prefetch-num", [&](std::int64_t n) { f.prefetch_num = static_cast<std::size_t>(n); },
+              "per bucket: segments downloaded ahead (server.yaml: kv.recover.remote-log.prefetch-num)",
+              std::to_string(a.fetch.prefetch_num));
+    add_count(app, "--download-threads", [&](std::int64_t n) { f.download_threads = static_cast<std::size_t>(n); },
+              "per bucket: requests in flight (server.yaml: kv.recover.remote-log.download-threads)",
+              std::to_string(a.fetch.download_threads));
+    add_count(app, "--max-requests", [&](std::int64_t n) { a.max_requests = static_cast<std::size_t>(n); },
+              "requests in flight over all buckets", "8");
+    add_value(app, "--max-temp-bytes", [&](const std::string& v) { a.max_temp_bytes = examples::parse_size("--max-temp-bytes", v); },
+              "segment bytes on disk at once over all buckets (512M, 8388608...)", "4G", "SIZE");
+    add_count(
+        app, "--decode-threads",
+        [&](std::int64_t n) {
+            if (n < 1) throw usage_error("--decode-threads must be at least 1");
+            a.decode_threads = static_cast<std::size_t>(n);
+        },
+        "buckets decoded at once (default: the number of buckets, at most the cores)");
+    add_value(app, "--temp-dir", [&](const std::string& v) { a.temp_dir = v; },
+              "where the remote-log-recovery-* download dirs go (default: the system temp dir)", "", "DIR");
+    app.add_flag_function(
+        "--no-sweep-temp", [&](std::int64_t) { a.sweep_temp = false; },
+        "keep stale remote-log-recovery-* dirs under the temp dir; by default the ones no live process holds "
+        "(left by a crash) are removed at start (a dir without a .lock file, as Fluss makes them, only once it "
+        "is an hour old)");
+    f.s3.add_to(app);
+    add_value(
+        app, "--magic1-layout",
+        [&](const std::string& v) {
             if (v == "statistics") a.magic1 = log::magic1_layout::statistics;
             else if (v == "leader-epoch") a.magic1 = log::magic1_layout::leader_epoch;
             else throw usage_error("--magic1-layout: '" + v + "' is not statistics or leader-epoch");
-        } else if (f == "--dump-kv") a.dump = value(i);
-        else if (f == "--json") a.json = true;
-        else if (f == "--no-progress") a.progress = false;
-        else if (f == "-h" || f == "--help") {
-            std::cout << usage_text;
-            std::exit(0);
-        } else throw usage_error("unknown option '" + f + "'");
+        },
+        "magic 1 batch headers: statistics, or the 0.8-0.9 leader-epoch layout", "statistics", "LAYOUT");
+    add_value(app, "--dump-kv", [&](const std::string& v) { a.dump = v; },
+              "the final state, one 'hexkey<TAB>hexvalue' line per key, sorted by key bytes: for a tablet dir "
+              "the file PATH; for a table or partition dir the dir PATH (created) with PATH/BUCKET.tsv, or "
+              "PATH/PART-pPID/BUCKET.tsv when partitioned",
+              "", "PATH");
+    app.add_flag("--json", a.json,
+                 "print a JSON summary as the last stdout line: counts summed over buckets, \"buckets\", \"seconds\" "
+                 "(wall time); for a tablet dir \"next_offset\", for a table or partition dir "
+                 "\"next_offsets\":{\"log/DB/TABLE-ID[/PART-pPID]/BUCKET\":N,...}");
+    app.add_flag_function("--no-progress", [&](std::int64_t) { a.progress = false; }, "no progress lines on stderr");
+
+    if (auto rc = examples::parse(app, "fluss-replay", argc, argv)) return rc;
+    try {
+        std::optional<recovery::fluss_server_config> cfg;
+        if (!f.fluss_config.empty()) {
+            try {
+                cfg = recovery::load_fluss_config(f.fluss_config);
+            } catch (const std::system_error& e) {
+                throw usage_error(std::string("--fluss-config: ") + e.what());
+            }
+        }
+        const bool by_table = !f.table.empty() || f.table_id || f.partition || f.partition_id || f.bucket;
+        if (by_table && !a.remote_log_dir.empty())
+            throw usage_error("--table, --table-id, --partition, --partition-id and --bucket name a dir under "
+                              "remote.data.dir; with --remote-log-dir they are not needed");
+        if (by_table) {
+            if (f.table.empty()) throw usage_error("--table-id, --partition, --partition-id and --bucket go with --table DB.TABLE");
+            std::string root = f.remote_data_dir, root_name = "--remote-data-dir";
+            if (root.empty() && cfg) {
+                root = cfg->remote_data_dir;
+                root_name = f.fluss_config + ":" + std::to_string(cfg->remote_data_dir_line) + ": remote.data.dir";
+                if (root.empty()) throw usage_error("--fluss-config: " + f.fluss_config + " sets no remote.data.dir");
+            }
+            if (root.empty()) throw usage_error("--table needs --fluss-config FILE (its remote.data.dir) or --remote-data-dir URI");
+            a.remote_log_dir = locate(f, root, root_name);
+        } else if (!f.remote_data_dir.empty()) {
+            throw usage_error("--remote-data-dir goes with --table DB.TABLE --table-id N");
+        }
+        if (a.remote_log_dir.empty())
+            throw usage_error(cfg ? "--fluss-config needs --table DB.TABLE --table-id N (or --remote-log-dir)"
+                                  : "--remote-log-dir (or --table with --fluss-config) is required");
+        // Flags win over the file, the file over the defaults.
+        if (f.prefetch_num) a.fetch.prefetch_num = *f.prefetch_num;
+        else if (cfg && cfg->prefetch_num) a.fetch.prefetch_num = static_cast<std::size_t>(*cfg->prefetch_num);
+        if (f.download_threads) a.fetch.download_threads = *f.download_threads;
+        else if (cfg && cfg->download_threads) a.fetch.download_threads = static_cast<std::size_t>(*cfg->download_threads);
+        if (cfg) a.s3 = recovery::fluss_s3_options(*cfg, std::move(a.s3));
+        f.s3.apply(a.s3);
+
+        if (a.schema_text.empty()) throw usage_error("--schema is required");
+        if (a.primary_key.empty()) throw usage_error("--primary-key is required");
+        if (a.fetch.prefetch_num < 1) throw usage_error("--prefetch-num must be at least 1");
+        if (a.fetch.download_threads < 1) throw usage_error("--download-threads must be at least 1");
+        if (a.max_requests < 1) throw usage_error("--max-requests must be at least 1");
+        if (a.max_temp_bytes < 1) throw usage_error("--max-temp-bytes must be at least 1");
+        if (a.stop_offset && *a.stop_offset <= a.start_offset)
+            throw usage_error("--stop-offset must be greater than --start-offset");
+    } catch (const usage_error& e) {
+        std::cerr << "fluss-replay: " << e.what() << " (see fluss-replay --help)\n";
+        return 2;
     }
-    if (a.remote_log_dir.empty()) throw usage_error("--remote-log-dir is required");
-    if (a.schema_text.empty()) throw usage_error("--schema is required");
-    if (a.primary_key.empty()) throw usage_error("--primary-key is required");
-    if (a.fetch.prefetch_num < 1) throw usage_error("--prefetch-num must be at least 1");
-    if (a.fetch.download_threads < 1) throw usage_error("--download-threads must be at least 1");
-    if (a.max_requests < 1) throw usage_error("--max-requests must be at least 1");
-    if (a.max_temp_bytes < 1) throw usage_error("--max-temp-bytes must be at least 1");
-    if (a.stop_offset && *a.stop_offset <= a.start_offset)
-        throw usage_error("--stop-offset must be greater than --start-offset");
-    return a;
+    return std::nullopt;
 }
 
 // A failure to report: one line, exit 1.
@@ -528,8 +645,8 @@ int main(int argc, char** argv) {
     storage::object_uri uri;
     bool single = true;
     log::schema schema;
+    if (auto rc = parse_args(argc, argv, a)) return *rc;
     try {
-        a = parse_args(argc, argv);
         try {
             uri = storage::parse_object_uri(a.remote_log_dir);
             while (!uri.key.empty() && uri.key.back() == '/') uri.key.pop_back();
@@ -559,7 +676,7 @@ int main(int argc, char** argv) {
             throw usage_error(e.what());
         }
     } catch (const usage_error& e) {
-        std::cerr << "fluss-replay: " << e.what() << "\n" << usage_text;
+        std::cerr << "fluss-replay: " << e.what() << " (see fluss-replay --help)\n";
         return 2;
     }
 

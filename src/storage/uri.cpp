@@ -38,9 +38,11 @@ std::string percent_decode(std::string_view uri, std::string_view s) {
 
 object_uri parse_object_uri(std::string_view uri) {
     object_uri u;
-    if (uri.starts_with("s3://")) {
+    // s3a:// is how Hadoop (and so Fluss's S3 plugin) names the same buckets.
+    const std::size_t s3_prefix = uri.starts_with("s3://") ? 5 : uri.starts_with("s3a://") ? 6 : 0;
+    if (s3_prefix != 0) {
         u.scheme = object_uri::scheme_kind::s3;
-        auto rest = uri.substr(5);
+        auto rest = uri.substr(s3_prefix);
         auto slash = rest.find('/');
         u.bucket = std::string(rest.substr(0, slash));
         if (u.bucket.empty()) fail(uri, "no bucket (expected s3://BUCKET/KEY)");
@@ -57,9 +59,16 @@ object_uri parse_object_uri(std::string_view uri) {
         u.key = path.substr(1);
         return u;
     }
+    // file:/PATH, the form Java's File.toURI() and Hadoop's Path write (no authority).
+    if (uri.starts_with("file:/")) {
+        u.scheme = object_uri::scheme_kind::file;
+        auto path = percent_decode(uri, uri.substr(5));
+        u.key = path.substr(1);
+        return u;
+    }
     auto colon = uri.find("://");
-    if (colon == std::string_view::npos) fail(uri, "not a URI; expected s3://BUCKET/KEY or file:///PATH");
-    fail(uri, "unsupported scheme '" + std::string(uri.substr(0, colon)) + "' (use s3:// or file://)");
+    if (colon == std::string_view::npos) fail(uri, "not a URI; expected s3://BUCKET/KEY (or s3a://) or file:///PATH (or file:/PATH)");
+    fail(uri, "unsupported scheme '" + std::string(uri.substr(0, colon)) + "' (use s3://, s3a:// or file://)");
 }
 
 std::string object_uri::to_string() const {

@@ -1,12 +1,18 @@
 // Uses the installed headers and library: opens a file:// store and GETs an
-// object through the public API with a callback token.
+// object through the public API with a callback token, and prints the
+// installed (generated) version header's version.
 #include <fluss_fetch/storage/local_store.hpp>
+#include <fluss_fetch/version.hpp>
 
 #include <boost/asio/io_context.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+static_assert(FLUSS_FETCH_VERSION_MAJOR >= 0 && FLUSS_FETCH_VERSION_MINOR >= 0 && FLUSS_FETCH_VERSION_PATCH >= 0);
+static_assert(FLUSS_FETCH_VERSION ==
+              FLUSS_FETCH_VERSION_MAJOR * 10000 + FLUSS_FETCH_VERSION_MINOR * 100 + FLUSS_FETCH_VERSION_PATCH);
 
 int main(int argc, char** argv) {
     if (argc != 2) return 2;
@@ -25,6 +31,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "consumer: %s\n", diag.to_string(result).c_str());
         return 1;
     }
-    std::puts("consumer: ok");
+    std::printf("consumer: ok, fluss_fetch %s (%d.%d.%d)\n", FLUSS_FETCH_VERSION_STRING, FLUSS_FETCH_VERSION_MAJOR,
+                FLUSS_FETCH_VERSION_MINOR, FLUSS_FETCH_VERSION_PATCH);
     return 0;
 }

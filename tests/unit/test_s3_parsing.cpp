@@ -160,3 +160,23 @@ TEST(object_uri, errors_quote_the_uri) {
     EXPECT_NE(message_of([] { parse_object_uri("file://relative/x"); }).find("absolute path"), std::string::npos);
     EXPECT_NE(message_of([] { parse_object_uri("file:///a%zz"); }).find("percent-escape"), std::string::npos);
 }
+
+TEST(object_uri, java_single_slash_file_and_s3a_forms) {
+    // Java's File.toURI() and Hadoop write file:/PATH; Hadoop's S3A names buckets s3a://.
+    auto f = parse_object_uri("file:/var/fluss/remote/a%20b");
+    EXPECT_EQ(f.scheme, object_uri::scheme_kind::file);
+    EXPECT_EQ(f.key, "var/fluss/remote/a b");
+    EXPECT_EQ(f.to_string(), "file:///var/fluss/remote/a b");
+    EXPECT_EQ(parse_object_uri("file:/").key, "");
+    EXPECT_EQ(parse_object_uri("file:/x/").key, "x/");
+    EXPECT_TRUE(parse_object_uri("file:/x/").is_prefix());
+    auto a = parse_object_uri("s3a://bkt/fluss/log/db/t-1/0");
+    EXPECT_EQ(a.scheme, object_uri::scheme_kind::s3);
+    EXPECT_EQ(a.bucket, "bkt");
+    EXPECT_EQ(a.key, "fluss/log/db/t-1/0");
+    EXPECT_EQ(a.to_string(), "s3://bkt/fluss/log/db/t-1/0");
+    EXPECT_TRUE(parse_object_uri("s3a://bkt").is_prefix());
+    EXPECT_NE(message_of([] { parse_object_uri("s3a:///key"); }).find("'s3a:///key': no bucket"), std::string::npos);
+    EXPECT_NE(message_of([] { parse_object_uri("file:relative/x"); }).find("'file:relative/x'"), std::string::npos);
+    EXPECT_NE(message_of([] { parse_object_uri("s3n://bkt/x"); }).find("unsupported scheme 's3n'"), std::string::npos);
+}

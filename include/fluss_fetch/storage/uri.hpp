@@ -13,8 +13,11 @@ namespace fluss_fetch::storage {
 /// A parsed object location.
 ///  - `s3://bucket/some/key`    → scheme s3, bucket "bucket", key "some/key"
 ///  - `s3://bucket/prefix/`     → key "prefix/" (is_prefix() is true)
+///  - `s3a://bucket/some/key`   → the same as `s3://` (Hadoop's name, as Fluss writes it)
 ///  - `file:///var/fluss/x.log` → scheme file, bucket "", key "var/fluss/x.log"
-///    (absolute path without its leading '/'; the store's root is "/")
+///    (absolute path without its leading '/'; the store's root is "/");
+///    `file:/var/fluss/x.log` (Java's single-slash form) is the same
+/// `to_string()` writes the canonical forms, `s3://` and `file:///`.
 struct object_uri {
     enum class scheme_kind { s3, file };
     scheme_kind scheme = scheme_kind::s3;
@@ -25,7 +28,7 @@ struct object_uri {
     std::string to_string() const;
 };
 
-/// Parse an `s3://` or `file://` URI. Percent-escapes in file URIs are decoded.
+/// Parse an `s3://` / `s3a://` or `file://` / `file:/` URI. Percent-escapes in file URIs are decoded.
 /// \throws std::system_error with `errc::invalid_uri`; what() quotes the URI and says what is wrong.
 object_uri parse_object_uri(std::string_view uri);
 
