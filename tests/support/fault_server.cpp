@@ -1,5 +1,7 @@
 #include "support/fault_server.hpp"
 
+#include "storage/s3/sigv4.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,6 +22,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 namespace fluss_fetch::test {
@@ -48,6 +52,10 @@ struct fault_server::impl {
     std::vector<std::shared_ptr<asio::steady_timer>> hold_timers;
     std::chrono::milliseconds first_byte_delay{0};
     std::vector<recorded_request> log;
+    // Access keys (set_accepted_access_keys / set_expired_access_keys / expire_access_key_after).
+    std::set<std::string> accepted_keys, expired_keys;
+    std::map<std::string, std::size_t> expire_after, served_with_key;
+    std::string path_prefix;
     // The shared link (set_bandwidth_total): a token bucket kept as the time
     // at which every byte reserved so far has gone out. Its own mutex: every
     // body chunk of every connection takes it.
@@ -64,6 +72,30 @@ struct fault_server::impl {
             ++generation;
         }
         changed.notify_all();
+    }
+
+    // An answer refusing the request's credentials, if they are refused
+    // (called under the mutex). Counts the requests each key was accepted for.
+    std::optional<fault> check_access_key(const std::string& id) {
+        if (accepted_keys.empty() && expired_keys.empty() && expire_after.empty()) return std::nullopt;
+        fault f;
+        f.what = fault::kind::status;
+        if (expired_keys.count(id)) {
+            f.status = 400;
+            f.s3_code = "ExpiredToken";
+            return f;
+        }
+        if (!accepted_keys.empty() && !accepted_keys.count(id)) {
+            f.status = 403;
+            f.s3_code = id.empty() ? "AccessDenied" : "InvalidAccessKeyId";
+            return f;
+        }
+        const std::size_t n = ++served_with_key[id];
+        if (auto it = expire_after.find(id); it != expire_after.end() && n >= it->second) {
+            expired_keys.insert(id);
+            expire_after.erase(it);
+        }
+        return std::nullopt;
     }
 
     // The first queued fault this request can show: body faults need a GET,
@@ -189,8 +221,21 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
             rr.headers[name] = std::string(f.value());
         }
+        {
+            // "AWS4-HMAC-SHA256 Credential=KEY/20250101/region/s3/aws4_request, ..."
+            auto h = rr.headers.find("authorization");
+            const std::string auth = h == rr.headers.end() ? std::string() : h->second;
+            if (auto at = auth.find("Credential="); at != std::string::npos) {
+                auto from = at + 11;
+                rr.access_key_id = auth.substr(from, auth.find('/', from) - from);
+            }
+        }
         auto url = boost::urls::parse_origin_form(req.target());
         std::string path = url ? std::string(url->path()) : std::string(req.target());
+        {
+            std::lock_guard l(mutex);
+            if (!path_prefix.empty() && path.starts_with(path_prefix + "/")) path = path.substr(path_prefix.size());
+        }
         std::string bucket, key;
         if (path.size() > 1) {
             auto slash = path.find('/', 1);
@@ -214,7 +259,8 @@ asio::awaitable<void> fault_server::impl::serve(tcp::socket sock) {
             ++in_flight;
             max_in_flight = std::max(max_in_flight, in_flight);
             log.push_back(rr);
-            f = take_fault(key, req.method() == http::verb::get, !req[http::field::range].empty());
+            f = check_access_key(rr.access_key_id);
+            if (!f) f = take_fault(key, req.method() == http::verb::get, !req[http::field::range].empty());
             if (req.method() == http::verb::get && !key.empty()) global_delay = first_byte_delay;
             auto it = objects.find(bucket + "/" + key);
             if (it != objects.end()) {
@@ -512,6 +558,24 @@ void fault_server::set_first_byte_delay(std::chrono::milliseconds d) {
     std::lock_guard l(impl_->mutex);
     impl_->first_byte_delay = d;
 }
+void fault_server::set_accepted_access_keys(std::set<std::string> ids) {
+    std::lock_guard l(impl_->mutex);
+    impl_->accepted_keys = std::move(ids);
+}
+void fault_server::set_expired_access_keys(std::set<std::string> ids) {
+    std::lock_guard l(impl_->mutex);
+    impl_->expired_keys = std::move(ids);
+}
+void fault_server::expire_access_key_after(const std::string& id, std::size_t requests) {
+    std::lock_guard l(impl_->mutex);
+    impl_->served_with_key.erase(id);
+    impl_->expire_after[id] = requests;
+}
+void fault_server::set_path_prefix(std::string prefix) {
+    std::lock_guard l(impl_->mutex);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    impl_->path_prefix = std::move(prefix);
+}
 void fault_server::set_list_page_size(std::size_t n) {
     std::lock_guard l(impl_->mutex);
     impl_->page_size = n;
@@ -574,6 +638,49 @@ bool fault_server::wait_for(const std::function<bool()>& pred, std::chrono::mill
             return pred();
         }
     }
+}
+
+bool sigv4_matches(const recorded_request& r, const std::string& secret, const std::string& region,
+                   std::string* why) {
+    const auto get = [&](const char* name) -> std::string {
+        auto it = r.headers.find(name);
+        return it == r.headers.end() ? std::string() : it->second;
+    };
+    const std::string auth = get("authorization");
+    const auto field = [&](const std::string& name) -> std::string {
+        auto at = auth.find(name + "=");
+        if (at == std::string::npos) return {};
+        at += name.size() + 1;
+        return auth.substr(at, auth.find_first_of(", ", at) - at);
+    };
+    const std::string credential = field("Credential"), signed_list = field("SignedHeaders"), sig = field("Signature");
+    if (credential.empty() || signed_list.empty() || sig.empty()) {
+        if (why) *why = "no SigV4 Authorization header";
+        return false;
+    }
+    const std::string access_key = credential.substr(0, credential.find('/'));
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (std::size_t pos = 0; pos <= signed_list.size();) {
+        auto semi = signed_list.find(';', pos);
+        if (semi == std::string::npos) semi = signed_list.size();
+        const std::string name = signed_list.substr(pos, semi - pos);
+        headers.emplace_back(name, get(name.c_str()));
+        pos = semi + 1;
+    }
+    const auto q = r.target.find('?');
+    const std::string path = r.target.substr(0, q);
+    std::vector<std::pair<std::string, std::string>> query;
+    if (q != std::string::npos) {
+        auto u = boost::urls::parse_origin_form(r.target);
+        if (u)
+            for (auto p : u->params()) query.emplace_back(p.key, p.has_value ? p.value : std::string());
+    }
+    const std::string payload = get("x-amz-content-sha256");
+    storage::s3::request_to_sign rs{r.method, path, query, headers, payload};
+    auto out = storage::s3::sign(rs, access_key, secret, region, "s3", get("x-amz-date"));
+    if (out.signature_hex == sig) return true;
+    if (why) *why = out.canonical_request;
+    return false;
 }
 
 }  // namespace fluss_fetch::test

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,15 @@ struct recorded_request {
     std::string target;
     std::string key;  ///< decoded key ("" for bucket-level requests)
     std::map<std::string, std::string> headers;  ///< lower-case names
+    std::string access_key_id;  ///< from the Authorization header's Credential=, "" when unsigned
     std::chrono::steady_clock::time_point at;    ///< when the request had been read
 };
+
+/// Does `r`'s SigV4 Authorization header verify with `secret` in `region`
+/// (service s3), over the request as the server received it? On a mismatch
+/// `why` gets the canonical request the server computed.
+bool sigv4_matches(const recorded_request& r, const std::string& secret, const std::string& region,
+                   std::string* why = nullptr);
 
 class fault_server {
 public:
@@ -86,6 +94,16 @@ public:
     void set_bandwidth_total(std::uint64_t bytes_per_second);
     /// Wait this long before the header of every GET of an object (default 0).
     void set_first_byte_delay(std::chrono::milliseconds d);
+    /// Accept only requests signed with these access key ids (others: 403
+    /// InvalidAccessKeyId, unsigned ones 403 AccessDenied). Empty (default): any.
+    void set_accepted_access_keys(std::set<std::string> ids);
+    /// Answer requests signed with these key ids 400 ExpiredToken (an S3 XML error).
+    void set_expired_access_keys(std::set<std::string> ids);
+    /// Serve `requests` requests signed with `id`, then treat it as expired
+    /// (a session running out mid-run, without the test timing it).
+    void expire_access_key_after(const std::string& id, std::size_t requests);
+    /// Serve the S3 API under this path ("/minio"): "/minio/bucket/key".
+    void set_path_prefix(std::string prefix);
     /// Objects per ListObjectsV2 page (default 1000).
     void set_list_page_size(std::size_t n);
 

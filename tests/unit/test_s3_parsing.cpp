@@ -1,4 +1,4 @@
-// S3 XML documents, the credentials chain and s3:// / file:// URIs.
+// S3 XML documents, the store's choice of credentials provider and s3:// / file:// URIs.
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/xml.hpp"
 
@@ -6,8 +6,10 @@
 
 #include "support/temp_dir.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 using namespace fluss_fetch;
@@ -57,13 +59,6 @@ TEST(xml, last_page_and_garbage) {
 }
 
 namespace {
-env_lookup fake_env(std::map<std::string, std::string> vars) {
-    return [vars](const char* n) -> std::optional<std::string> {
-        auto it = vars.find(n);
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
 std::string message_of(const std::function<void()>& f) {
     try {
         f();
@@ -72,70 +67,69 @@ std::string message_of(const std::function<void()>& f) {
     }
     return "no exception";
 }
+
+// A provider that is never asked here: only its describe() is seen.
+class named_provider final : public credentials_provider {
+public:
+    std::string describe() const override { return "my own"; }
+
+protected:
+    void do_get_credentials(diagnostics&, credentials_handler) override { ADD_FAILURE() << "asked for credentials"; }
+};
 }  // namespace
 
-TEST(credentials, file_profiles_comments_and_case) {
-    const char* text =
-        "# comment\n[default]\naws_access_key_id = AK1\naws_secret_access_key=SK1\n\n"
-        "; another\n[ prod ]\nAWS_ACCESS_KEY_ID=AK2\naws_secret_access_key = SK2\naws_session_token = T2\n";
-    auto d = parse_credentials_file(text, "default", "f");
-    ASSERT_TRUE(d);
-    EXPECT_EQ(d->access_key_id, "AK1");
-    EXPECT_EQ(d->secret_access_key, "SK1");
-    auto p = parse_credentials_file(text, "prod", "f");
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->access_key_id, "AK2");
-    EXPECT_EQ(p->session_token, "T2");
-    EXPECT_FALSE(parse_credentials_file(text, "missing", "f"));
-}
-
-TEST(credentials, incomplete_profile_names_file_line_and_key_but_not_the_secret) {
-    auto msg = message_of([] { parse_credentials_file("[x]\naws_secret_access_key=VERYSECRET\n", "x", "creds"); });
-    EXPECT_NE(msg.find("creds:1"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("aws_access_key_id"), std::string::npos) << msg;
-    EXPECT_EQ(msg.find("VERYSECRET"), std::string::npos) << msg;
-}
-
-TEST(credentials, chain_order) {
+// The shared files and the environment are the providers' business now
+// (storage/aws, tests of their own); the store only picks which provider.
+TEST(credentials, the_store_picks_provider_then_static_then_anonymous_then_the_default_chain) {
+    boost::asio::io_context ioc;
+    const env_lookup no_env = [](const char*) -> std::optional<std::string> { return std::nullopt; };
     s3_options o;
+    o.credentials_provider = std::make_shared<named_provider>();
     o.credentials = s3_credentials{"EX", "EXS", ""};
-    EXPECT_EQ(resolve_credentials(o, fake_env({{"AWS_ACCESS_KEY_ID", "E"}, {"AWS_SECRET_ACCESS_KEY", "S"}})).source,
-              "explicit");
-    o.credentials.reset();
-    auto env = resolve_credentials(
-        o, fake_env({{"AWS_ACCESS_KEY_ID", "E"}, {"AWS_SECRET_ACCESS_KEY", "S"}, {"AWS_SESSION_TOKEN", "T"}}));
-    EXPECT_EQ(env.source, "environment");
-    EXPECT_EQ(env.creds.session_token, "T");
-
-    test::temp_dir dir("creds");
-    auto file = dir.path() / "credentials";
-    test::write_file(file, "[default]\naws_access_key_id=FD\naws_secret_access_key=FS\n[p2]\n"
-                           "aws_access_key_id=P2\naws_secret_access_key=P2S\n");
-    auto f = resolve_credentials(o, fake_env({{"AWS_SHARED_CREDENTIALS_FILE", file.string()}}));
-    EXPECT_EQ(f.creds.access_key_id, "FD");
-    EXPECT_EQ(f.source, "file:" + file.string() + "[default]");
-    auto p = resolve_credentials(o, fake_env({{"AWS_SHARED_CREDENTIALS_FILE", file.string()}, {"AWS_PROFILE", "p2"}}));
-    EXPECT_EQ(p.creds.access_key_id, "P2");
-    o.profile = "default";
-    EXPECT_EQ(
-        resolve_credentials(o, fake_env({{"AWS_SHARED_CREDENTIALS_FILE", file.string()}, {"AWS_PROFILE", "p2"}}))
-            .creds.access_key_id,
-        "FD");
-    o.profile.clear();
-    test::write_file(dir.path() / "home/.aws/credentials", "[default]\naws_access_key_id=H\naws_secret_access_key=HS\n");
-    EXPECT_EQ(resolve_credentials(o, fake_env({{"HOME", (dir.path() / "home").string()}})).creds.access_key_id, "H");
     o.anonymous = true;
-    EXPECT_EQ(resolve_credentials(o, fake_env({})).source, "anonymous");
+    auto c = make_store_credentials(ioc.get_executor(), o, no_env);
+    EXPECT_EQ(c.provider, o.credentials_provider);
+    EXPECT_EQ(c.source, "my own");
+    EXPECT_EQ(c.access_key_id, "") << "a provider's keys are not known up front";
+
+    o.credentials_provider.reset();
+    c = make_store_credentials(ioc.get_executor(), o, no_env);
+    ASSERT_TRUE(c.provider);
+    EXPECT_EQ(c.source, c.provider->describe());
+    EXPECT_EQ(c.access_key_id, "EX");
+
+    o.credentials.reset();
+    c = make_store_credentials(ioc.get_executor(), o, no_env);
+    EXPECT_FALSE(c.provider);
+    EXPECT_EQ(c.source, "anonymous");
+
+    o.anonymous = false;
+    c = make_store_credentials(ioc.get_executor(), o, no_env);
+    ASSERT_TRUE(c.provider) << "the default chain";
+    EXPECT_EQ(c.source, c.provider->describe());
+    EXPECT_NE(c.source, "anonymous");
+    EXPECT_EQ(c.access_key_id, "");
 }
 
-TEST(credentials, nothing_found_or_half_set_is_a_clear_error) {
+TEST(credentials, half_set_static_credentials_are_named_without_the_secret) {
+    boost::asio::io_context ioc;
     s3_options o;
-    auto msg = message_of([&] { resolve_credentials(o, fake_env({{"HOME", "/nonexistent-home"}})); });
-    EXPECT_NE(msg.find("AWS_ACCESS_KEY_ID"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("/nonexistent-home/.aws/credentials"), std::string::npos) << msg;
-    msg = message_of([&] { resolve_credentials(o, fake_env({{"AWS_SECRET_ACCESS_KEY", "SECRETVALUE"}})); });
-    EXPECT_NE(msg.find("AWS_ACCESS_KEY_ID is not set"), std::string::npos) << msg;
+    o.credentials = s3_credentials{"", "SECRETVALUE", ""};
+    auto msg = message_of([&] { make_store_credentials(ioc.get_executor(), o, process_env()); });
+    EXPECT_NE(msg.find("s3_options.credentials"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("access_key_id is empty"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("SECRETVALUE"), std::string::npos) << msg;
+}
+
+TEST(credentials, only_token_rejections_earn_a_redo) {
+    EXPECT_TRUE(rejects_token(400, "ExpiredToken"));
+    EXPECT_TRUE(rejects_token(403, "ExpiredToken"));
+    EXPECT_TRUE(rejects_token(400, "InvalidToken"));
+    EXPECT_TRUE(rejects_token(403, "InvalidToken"));
+    EXPECT_FALSE(rejects_token(403, "AccessDenied"));
+    EXPECT_FALSE(rejects_token(403, "SignatureDoesNotMatch"));
+    EXPECT_FALSE(rejects_token(403, "InvalidAccessKeyId"));
+    EXPECT_FALSE(rejects_token(500, "ExpiredToken"));
 }
 
 TEST(object_uri, s3_and_file_forms) {

@@ -4,6 +4,10 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -14,6 +18,69 @@ namespace fluss_fetch::storage::s3 {
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+namespace http = beast::http;
+
+// What a proxy's refusal of a CONNECT means for retries: a 5xx may pass, an
+// authentication or policy refusal will not.
+errc connect_refusal(unsigned status) {
+    if (status == 407 || status == 403) return errc::access_denied;
+    if (status == 502 || status == 503 || status == 504) return errc::service_unavailable;
+    if (status == 429) return errc::too_many_requests;
+    return errc::http_error;
+}
+
+// Ask the proxy on `stream` for a tunnel to the origin. Bounded by the
+// stream's timer (armed by the caller).
+asio::awaitable<boost::system::error_code> open_tunnel(beast::tcp_stream& stream, const store_config& cfg,
+                                                       std::chrono::milliseconds timeout, diagnostics& diag) {
+    const auto& proxy = *cfg.proxy;
+    // Brackets back around an IPv6 origin in the authority.
+    const std::string host = cfg.connect_host.find(':') != std::string::npos ? "[" + cfg.connect_host + "]"
+                                                                             : cfg.connect_host;
+    const std::string authority = host + ":" + cfg.pub.port;
+    http::request<http::empty_body> req{http::verb::connect, authority, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::user_agent, "fluss_fetch/0.1");
+    if (!proxy.authorization.empty()) req.set(http::field::proxy_authorization, proxy.authorization);
+    const std::string what = "proxy " + proxy.url;
+    auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+    if (wec) {
+        if (wec == beast::error::timeout) {
+            diag.message = what + " took the CONNECT to " + authority + " no further within " +
+                           std::to_string(timeout.count()) + " ms";
+            co_return make_error_code(errc::connect_timeout);
+        }
+        diag.message = "cannot send CONNECT " + authority + " to " + what + ": " + wec.message();
+        co_return wec;
+    }
+    beast::flat_buffer buf;
+    http::response_parser<http::empty_body> p;
+    p.skip(true);  // a CONNECT answer's header is all there is before the tunnel
+    auto [rec, rn] = co_await http::async_read_header(stream, buf, p, use_tuple);
+    if (rec) {
+        if (rec == beast::error::timeout) {
+            diag.message = what + " did not answer CONNECT " + authority + " within " +
+                           std::to_string(timeout.count()) + " ms";
+            co_return make_error_code(errc::connect_timeout);
+        }
+        diag.message = what + " gave no answer to CONNECT " + authority + ": " + rec.message();
+        co_return rec == http::error::end_of_stream ? boost::system::error_code(asio::error::eof) : rec;
+    }
+    const unsigned status = p.get().result_int();
+    if (status / 100 != 2) {
+        diag.message = what + " refused CONNECT to " + authority + ": HTTP " + std::to_string(status);
+        if (status == 407)
+            diag.message += proxy.authorization.empty() ? " (Proxy Authentication Required; the proxy URL has no user info)"
+                                                        : " (Proxy Authentication Required; the proxy refused the user info given)";
+        diag.http_status = status;
+        co_return make_error_code(connect_refusal(status));
+    }
+    if (buf.size() != 0) {
+        diag.message = what + " sent " + std::to_string(buf.size()) + " bytes after its CONNECT answer, before TLS began";
+        co_return make_error_code(errc::bad_response);
+    }
+    co_return boost::system::error_code{};
+}
 }
 
 void connection::close() noexcept {
@@ -55,18 +122,22 @@ asio::awaitable<boost::system::error_code> connect(connection& c, const store_co
     c.plain.reset();
     c.tls.reset();
     const std::string where = cfg.connect_host + ":" + cfg.pub.port;
+    // Through a proxy the TCP connection goes to the proxy; messages name it.
+    const std::string& tcp_host = cfg.proxy ? cfg.proxy->host : cfg.connect_host;
+    const std::string& tcp_port = cfg.proxy ? cfg.proxy->port : cfg.pub.port;
+    const std::string tcp_where = cfg.proxy ? "proxy " + cfg.proxy->url : where;
 
     std::vector<tcp::endpoint> endpoints;
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(cfg.connect_host, ec);
+    auto addr = asio::ip::make_address(tcp_host, ec);
     if (!ec) {
-        endpoints.emplace_back(addr, static_cast<unsigned short>(std::stoul(cfg.pub.port)));
+        endpoints.emplace_back(addr, static_cast<unsigned short>(std::stoul(tcp_port)));
     } else {
         c.resolver.emplace(c.strand);
-        auto [rec, results] = co_await c.resolver->async_resolve(cfg.connect_host, cfg.pub.port, use_tuple);
+        auto [rec, results] = co_await c.resolver->async_resolve(tcp_host, tcp_port, use_tuple);
         c.resolver.reset();
         if (rec) {
-            diag.message = "cannot resolve " + where + ": " + rec.message();
+            diag.message = "cannot resolve " + tcp_where + ": " + rec.message();
             co_return rec;
         }
         for (const auto& r : results) endpoints.push_back(r.endpoint());
@@ -77,13 +148,21 @@ asio::awaitable<boost::system::error_code> connect(connection& c, const store_co
     auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
     if (cec) {
         if (cec == beast::error::timeout) {
-            diag.message = "no connection to " + where + " within " + std::to_string(timeout.count()) + " ms";
+            diag.message = "no connection to " + tcp_where + " within " + std::to_string(timeout.count()) + " ms";
             co_return make_error_code(errc::connect_timeout);
         }
-        diag.message = "cannot connect to " + where + ": " + cec.message();
+        diag.message = "cannot connect to " + tcp_where + ": " + cec.message();
         co_return cec;
     }
     stream.socket().set_option(tcp::no_delay(true), ec);
+
+    if (cfg.proxy && cfg.pub.scheme == "https") {
+        stream.expires_after(timeout);
+        if (auto tec = co_await open_tunnel(stream, cfg, timeout, diag)) {
+            stream.close();
+            co_return tec;
+        }
+    }
 
     if (cfg.pub.scheme == "https") {
         c.tls.emplace(std::move(stream), *ssl);

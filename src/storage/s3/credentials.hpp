@@ -1,35 +1,33 @@
-// The credentials chain: explicit → environment → shared credentials file.
+// Which credentials provider an s3_store signs with (s3_options →
+// provider), and which S3 answers mean "these credentials were refused,
+// fetch fresh ones". Internal.
 #pragma once
 
 #include <fluss_fetch/storage/s3_store.hpp>
 
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace fluss_fetch::storage::s3 {
 
-/// Parse an AWS shared credentials file (INI: [profile] sections,
-/// key = value lines, '#' and ';' comments) and return `profile`'s
-/// aws_access_key_id / aws_secret_access_key / aws_session_token.
-/// nullopt when the profile is missing; throws std::system_error
-/// (errc::bad_credentials_file, naming the line) when the profile exists but
-/// lacks a key id or secret.
-std::optional<s3_credentials> parse_credentials_file(std::string_view text, std::string_view profile,
-                                                     std::string_view file_name_for_errors);
+/// The environment a store reads: `opts.env` when set, else the process's.
+env_lookup store_env(const s3_options& opts);
 
-/// Environment lookup, injectable for tests. Returns nullopt for unset variables.
-using env_lookup = std::function<std::optional<std::string>(const char*)>;
-env_lookup process_env();
-
-struct resolved_credentials {
-    s3_credentials creds;    ///< empty when anonymous
-    std::string source;      ///< "explicit", "environment", "file:PATH[profile]", "anonymous"
+struct store_credentials {
+    credentials_provider_ptr provider;  ///< null: anonymous (unsigned requests)
+    std::string source;                 ///< the provider's describe(), or "anonymous"
+    std::string access_key_id;          ///< the public half, when static credentials are known up front
 };
 
-/// Walk the chain. Throws std::system_error(errc::no_credentials) naming every
-/// place that was looked at when nothing is found and `opts.anonymous` is false.
-resolved_credentials resolve_credentials(const s3_options& opts, const env_lookup& env);
+/// First that is set: `opts.credentials_provider`; `opts.credentials`
+/// (static); `opts.anonymous` (no provider); else the default chain with
+/// `opts.profile`, `env` and `opts.ca_file`. Throws std::system_error
+/// (errc::invalid_argument) for static credentials with an empty key id or secret.
+store_credentials make_store_credentials(const boost::asio::any_io_executor& ex, const s3_options& opts,
+                                         const env_lookup& env);
+
+/// An S3 answer that rejects the credentials themselves (400/403
+/// ExpiredToken or InvalidToken): worth one more try with fresh ones.
+bool rejects_token(unsigned status, std::string_view s3_code);
 
 }  // namespace fluss_fetch::storage::s3

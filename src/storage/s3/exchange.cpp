@@ -90,10 +90,14 @@ bool parse_content_range(std::string_view v, std::uint64_t& first, std::uint64_t
     return num(t, total);
 }
 
-http::request<http::string_body> build_request(const store_state& s, const request_spec& spec) {
+http::request<http::string_body> build_request(const store_state& s, const request_spec& spec,
+                                               const aws_credentials* creds) {
     const auto& cfg = s.cfg;
     std::string target = spec.canonical_uri;
     if (!spec.query.empty()) target += "?" + canonical_query(spec.query);
+    // Through a proxy in plain HTTP the request line carries the absolute
+    // URL; the Host header and the signature (over the path) stay the same.
+    if (cfg.proxy && cfg.pub.scheme == "http") target = "http://" + cfg.host_header + target;
     http::request<http::string_body> req{spec.method, target, 11};
 
     const std::string date = amz_date(std::chrono::system_clock::now());
@@ -105,12 +109,14 @@ http::request<http::string_body> build_request(const store_state& s, const reque
         signed_headers.emplace_back("range", "bytes=" + std::to_string(spec.range->offset) + "-" +
                                                  std::to_string(spec.range->offset + spec.range->length - 1));
     if (!spec.if_match.empty()) signed_headers.emplace_back("if-match", spec.if_match);
-    if (!cfg.creds.session_token.empty()) signed_headers.emplace_back("x-amz-security-token", cfg.creds.session_token);
+    if (creds && !creds->session_token.empty()) signed_headers.emplace_back("x-amz-security-token", creds->session_token);
     for (const auto& [name, value] : signed_headers) req.set(name, value);
     req.set(http::field::user_agent, "fluss_fetch/0.1");
-    if (!cfg.pub.anonymous) {
+    if (cfg.proxy && cfg.pub.scheme == "http" && !cfg.proxy->authorization.empty())
+        req.set(http::field::proxy_authorization, cfg.proxy->authorization);
+    if (creds) {
         request_to_sign rs{http::to_string(spec.method), spec.canonical_uri, spec.query, signed_headers, payload_hash};
-        auto sig = sign(rs, cfg.creds.access_key_id, cfg.creds.secret_access_key, cfg.pub.region, "s3", date);
+        auto sig = sign(rs, creds->access_key_id, creds->secret_access_key, cfg.pub.region, "s3", date);
         req.set(http::field::authorization, sig.authorization);
     }
     req.body() = spec.body;
@@ -170,12 +176,13 @@ asio::awaitable<boost::system::error_code> stream_body(Stream& stream, connectio
 
 template <class Stream>
 asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, const store_state& s,
-                                             detail::op_state& st, const request_spec& spec) {
+                                             detail::op_state& st, const request_spec& spec,
+                                             const aws_credentials* creds) {
     exchange_result r;
     c.reusable = false;
 
     const auto stall = spec.stall_timeout.count() > 0 ? spec.stall_timeout : s.opts.stall_timeout;
-    auto req = build_request(s, spec);
+    auto req = build_request(s, spec, creds);
     const std::string where = s.cfg.connect_host + ":" + s.cfg.pub.port;
     const auto deadline_message = [&](const std::string& phase) {
         return "the request's deadline passed while " + phase + " (" + where +
@@ -330,9 +337,9 @@ asio::awaitable<exchange_result> exchange_on(Stream& stream, connection& c, cons
 }  // namespace
 
 asio::awaitable<exchange_result> exchange(connection& c, const store_state& s, detail::op_state& st,
-                                          const request_spec& spec) {
-    if (c.plain) co_return co_await exchange_on(*c.plain, c, s, st, spec);
-    co_return co_await exchange_on(*c.tls, c, s, st, spec);
+                                          const request_spec& spec, const aws_credentials* creds) {
+    if (c.plain) co_return co_await exchange_on(*c.plain, c, s, st, spec, creds);
+    co_return co_await exchange_on(*c.tls, c, s, st, spec, creds);
 }
 
 }  // namespace fluss_fetch::storage::s3

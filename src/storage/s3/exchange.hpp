@@ -48,7 +48,8 @@ struct exchange_result {
 /// Exchange one request on `c`, which must be connected. Runs on `c.strand`.
 /// Leaves `c.reusable` true only when the whole response was read and the
 /// server keeps the connection alive.
+/// Signed with `creds` (unsigned when null).
 asio::awaitable<exchange_result> exchange(connection& c, const store_state& s, detail::op_state& st,
-                                          const request_spec& spec);
+                                          const request_spec& spec, const aws_credentials* creds);
 
 }  // namespace fluss_fetch::storage::s3

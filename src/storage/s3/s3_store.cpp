@@ -1,15 +1,19 @@
 #include <fluss_fetch/storage/s3_store.hpp>
 
 #include "core/logging.hpp"
+#include "storage/s3/credentials.hpp"
 #include "storage/s3/exchange.hpp"
 #include "storage/s3/sigv4.hpp"
 #include "storage/s3/store_state.hpp"
 #include "storage/s3/xml.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 
 namespace fluss_fetch::storage {
@@ -24,8 +28,12 @@ struct s3_store::impl : s3::store_state {
 
 namespace s3 {
 
-store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c)
-    : executor(std::move(ex)), opts(std::move(o)), cfg(std::move(c)), pool(executor, opts.max_idle_connections) {
+store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c, credentials_provider_ptr creds)
+    : executor(std::move(ex)),
+      opts(std::move(o)),
+      cfg(std::move(c)),
+      credentials(std::move(creds)),
+      pool(executor, opts.max_idle_connections) {
     if (cfg.pub.scheme != "https") return;
     ssl.emplace(asio::ssl::context::tls_client);
     ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -50,6 +58,8 @@ store_state::store_state(asio::any_io_executor ex, s3_options o, store_config c)
 
 namespace {
 
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
 // HTTP status + S3 code → the library's error code (spec: retryable or not).
 error_code classify(unsigned status, std::string_view code) {
     switch (status) {
@@ -57,11 +67,11 @@ error_code classify(unsigned status, std::string_view code) {
     case 403:
         if (code == "SignatureDoesNotMatch") return errc::signature_mismatch;
         if (code == "RequestTimeTooSkewed") return errc::request_time_skewed;
-        if (code == "ExpiredToken") return errc::expired_token;
+        if (rejects_token(status, code)) return errc::expired_token;
         return errc::access_denied;
     case 400:
         if (code == "RequestTimeout") return errc::request_timeout;
-        if (code == "ExpiredToken") return errc::expired_token;
+        if (rejects_token(status, code)) return errc::expired_token;
         return errc::bad_request;
     case 408: return errc::request_timeout;
     case 412: return errc::precondition_failed;
@@ -137,15 +147,20 @@ error_code conclude(const exchange_result& r, diagnostics& diag) {
 
 }  // namespace
 
-// Exchange `spec` on `c`, connecting first when needed. A reused keep-alive
-// connection that the server closed before answering is reconnected once
-// (not a retry: nothing was received). The connection goes back to the pool
-// only after a clean exchange (the caller releases it when the operation ends).
-asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_ptr<connection>& c, detail::op_state& st,
-                                             const request_spec& spec, diagnostics& diag) {
-    st.on_cancel = [c] { c->close(); };
+// The S3 error code of an error answer ("" when none).
+std::string error_code_of(const exchange_result& r) {
+    if (r.ec || r.status < 400) return {};
+    auto e = parse_error_body(r.body);
+    return e ? e->code : std::string();
+}
+
+// Exchange `spec` on `c` signed with `creds`, connecting first when needed.
+// A reused keep-alive connection that the server closed before answering is
+// reconnected once (not a retry: nothing was received).
+asio::awaitable<exchange_result> send_request(store_state& s, const std::shared_ptr<connection>& c,
+                                              detail::op_state& st, const request_spec& spec, diagnostics& diag,
+                                              const aws_credentials* creds) {
     exchange_result r;
-    const auto started = std::chrono::steady_clock::now();
     for (int attempt = 0;; ++attempt) {
         const bool reused = c->connected;
         if (!c->connected) {
@@ -173,14 +188,67 @@ asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_p
                 break;
             }
         }
-        r = co_await exchange(*c, s, st, spec);
+        r = co_await exchange(*c, s, st, spec, creds);
         if (r.ec && r.stale && reused && attempt == 0 && !st.cancelled) {
             c->close();
             continue;
         }
         break;
     }
+    co_return r;
+}
+
+// One request of an operation: credentials from the store's provider, then
+// the exchange signed with exactly those. When S3 rejects the token
+// (ExpiredToken / InvalidToken) the provider is told, and the request goes
+// once more with fresh credentials. The connection goes back to the pool
+// only after a clean exchange (the caller releases it when the operation ends).
+asio::awaitable<exchange_result> run_request(store_state& s, const std::shared_ptr<connection>& c, detail::op_state& st,
+                                             const request_spec& spec, diagnostics& diag) {
+    st.on_cancel = [c] { c->close(); };
+    exchange_result r;
+    const auto started = std::chrono::steady_clock::now();
+    for (int round = 0; round < 2; ++round) {
+        std::optional<aws_credentials> creds;
+        if (s.credentials) {
+            diagnostics cd;
+            auto [cec, got] = co_await s.credentials->async_get_credentials(cd, use_tuple);
+            if (st.cancelled) {
+                r = exchange_result{};
+                r.ec = asio::error::operation_aborted;
+                break;
+            }
+            if (cec) {
+                r = exchange_result{};
+                r.ec = cec;
+                r.message = "credentials (" + s.cfg.pub.credentials_source + "): " +
+                            (cd.message.empty() ? cec.message() : cd.message);
+                break;
+            }
+            creds = std::move(got);
+        }
+        r = co_await send_request(s, c, st, spec, diag, creds ? &*creds : nullptr);
+        if (round == 0 && creds && rejects_token(r.status, error_code_of(r))) {
+            // An error body is read into a string, never into the sink: the
+            // redo cannot repeat bytes the sink already has.
+            assert(r.sink_bytes == 0);
+            detail::logger().info("{} {}/{}: S3 refused the credentials of {} ({}); fetching fresh ones, once",
+                                  http::to_string(spec.method), s.cfg.pub.bucket, diag.key, creds->access_key_id,
+                                  error_code_of(r));
+            s.credentials->invalidate(*creds);
+            if (!c->reusable) c->close();
+            continue;
+        }
+        break;
+    }
     st.on_cancel = nullptr;
+    if (!r.ec && r.status == 407 && s.cfg.proxy) {
+        // The proxy's answer, not S3's (plain HTTP through a proxy).
+        r.ec = make_error_code(errc::access_denied);
+        r.message = "proxy " + s.cfg.proxy->url + " refused the request to " + s.cfg.host_header +
+                    ": HTTP 407 (Proxy Authentication Required" +
+                    (s.cfg.proxy->authorization.empty() ? "; the proxy URL has no user info" : "") + ")";
+    }
     if (r.ec || !c->reusable) c->close();
     auto& log = detail::logger();
     if (log.should_log(spdlog::level::debug)) {
@@ -201,8 +269,13 @@ s3_store::s3_store(executor_type ex, s3_options opts) {
     // the error state it made there for the thread's lifetime (LeakSanitizer
     // reports it once that I/O thread has exited; found by fuzz_http_response).
     OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr);
-    auto cfg = s3::resolve_config(opts, s3::process_env());
-    impl_ = std::make_shared<impl>(std::move(ex), std::move(opts), std::move(cfg));
+    const auto env = s3::store_env(opts);
+    auto cfg = s3::resolve_config(opts, env);
+    auto creds = s3::make_store_credentials(ex, opts, env);
+    cfg.pub.credentials_source = creds.source;
+    cfg.pub.access_key_id = creds.access_key_id;
+    cfg.pub.anonymous = creds.provider == nullptr;
+    impl_ = std::make_shared<impl>(std::move(ex), std::move(opts), std::move(cfg), std::move(creds.provider));
     detail::logger().debug("s3 store {}://{}:{} bucket {} region {} ({} style, credentials: {})",
                            impl_->cfg.pub.scheme, impl_->cfg.pub.host, impl_->cfg.pub.port, impl_->cfg.pub.bucket,
                            impl_->cfg.pub.region, impl_->cfg.pub.path_style ? "path" : "virtual-hosted",
@@ -227,7 +300,7 @@ void start_diag(diagnostics& diag, const char* op, const s3::store_state& s, con
 }
 
 std::string path_of(const s3::store_state& s, std::string_view key) {
-    return s3::object_path(s.cfg.pub.bucket, key, s.cfg.pub.path_style);
+    return s.cfg.pub.path_prefix + s3::object_path(s.cfg.pub.bucket, key, s.cfg.pub.path_style);
 }
 
 }  // namespace
@@ -296,7 +369,9 @@ void s3_store::do_list(std::string prefix, diagnostics& diag, list_handler h) {
             std::string token;
             for (int page = 0;; ++page) {
                 s3::request_spec spec;
-                spec.canonical_uri = self->cfg.pub.path_style ? "/" + s3::uri_encode(self->cfg.pub.bucket, false) : "/";
+                spec.canonical_uri = self->cfg.pub.path_prefix + (self->cfg.pub.path_style
+                                                                      ? "/" + s3::uri_encode(self->cfg.pub.bucket, false)
+                                                                      : "/");
                 spec.query = {{"list-type", "2"}, {"prefix", prefix}};
                 if (!token.empty()) spec.query.emplace_back("continuation-token", token);
                 if (self->opts.list_page_size > 0)
