@@ -7,9 +7,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -102,6 +105,7 @@ struct fake_aws::impl {
     std::size_t stalls_ended = 0;
     mutable std::condition_variable changed;
 
+    std::optional<asio::ssl::context> tls;
     asio::io_context ioc;
     tcp::acceptor acceptor{ioc};
     std::thread thread;
@@ -243,6 +247,18 @@ struct fake_aws::impl {
     }
 
     asio::awaitable<void> serve(tcp::socket sock) {
+        if (!tls) {
+            co_await serve_on(sock);
+            co_return;
+        }
+        asio::ssl::stream<tcp::socket> s(std::move(sock), *tls);
+        auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::server, use_tuple);
+        if (hec) co_return;
+        co_await serve_on(s);
+    }
+
+    template <class Stream>
+    asio::awaitable<void> serve_on(Stream& sock) {
         boost::beast::flat_buffer buf;
         http::request_parser<http::string_body> parser;
         parser.body_limit(1u << 20);
@@ -303,9 +319,15 @@ struct fake_aws::impl {
         (void)wec;
         (void)wn;
         boost::system::error_code ig;
-        sock.shutdown(tcp::socket::shutdown_send, ig);
+        boost::beast::get_lowest_layer(sock).shutdown(tcp::socket::shutdown_send, ig);
     }
 };
+
+fake_aws::fake_aws(const std::string& tls_key_file, const std::string& tls_cert_file) : fake_aws() {
+    impl_->tls.emplace(asio::ssl::context::tls_server);
+    impl_->tls->use_certificate_chain_file(tls_cert_file);
+    impl_->tls->use_private_key_file(tls_key_file, asio::ssl::context::pem);
+}
 
 fake_aws::fake_aws() : impl_(std::make_shared<impl>()) {
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
@@ -322,7 +344,9 @@ fake_aws::~fake_aws() {
     impl_->thread.join();
 }
 
-std::string fake_aws::endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string fake_aws::endpoint() const {
+    return (impl_->tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port());
+}
 unsigned short fake_aws::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
 
 void fake_aws::set_credentials(std::string access_key_id, std::string secret, std::string session_token,

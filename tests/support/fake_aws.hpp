@@ -51,12 +51,14 @@ struct aws_fault {
 
 class fake_aws {
 public:
+    /// Plain HTTP; or HTTPS with this key and certificate (support/tls.hpp's test PKI).
     fake_aws();
+    fake_aws(const std::string& tls_key_file, const std::string& tls_cert_file);
     ~fake_aws();
     fake_aws(const fake_aws&) = delete;
     fake_aws& operator=(const fake_aws&) = delete;
 
-    std::string endpoint() const;  ///< "http://127.0.0.1:PORT"
+    std::string endpoint() const;  ///< "http://127.0.0.1:PORT" ("https://..." with TLS)
     unsigned short port() const noexcept;
 
     /// The credentials every service hands out.

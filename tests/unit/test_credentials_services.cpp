@@ -7,6 +7,7 @@
 #include "support/fake_aws.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tls.hpp"
 
 #include <fluss_fetch/storage/credentials.hpp>
 
@@ -302,6 +303,35 @@ TEST_F(CredentialsServices, ContainerRelativeUriGoesToTheEcsAgentAndNothingSetIs
     auto o = get(ioc, *make_container_credentials_provider(ioc.get_executor(), opts));
     EXPECT_EQ(o.ec, errc::no_credentials);
     EXPECT_NE(o.diag.message.find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos) << o.diag.message;
+}
+
+TEST_F(CredentialsServices, ContainerOverHttpsVerifiesTheServerWithTheCaFile) {
+    const auto pki = test::make_test_pki(dir.path() / "pki");
+    fake_aws good(pki.server_key.string(), pki.server_cert.string());
+    good.set_credentials("ASIAHANDEDOUT", "handed-out-secret", "handed-out-session-token", expiration);
+    good.set_container("/creds", "tls-token");
+    auto opts = options({});
+    opts.env = env_of({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", good.endpoint() + "/creds"},
+                       {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "tls-token"}});
+    opts.ca_file = pki.ca_cert.string();
+    expect_handed_out(get(ioc, *make_container_credentials_provider(ioc.get_executor(), opts)), expiration);
+    EXPECT_EQ(good.requests(), 1u);
+
+    // Without the test CA (the system's CAs only) the certificate is refused, once.
+    opts.ca_file.clear();
+    auto o = get(ioc, *make_container_credentials_provider(ioc.get_executor(), opts));
+    EXPECT_EQ(o.ec, errc::credentials_failed);
+    EXPECT_NE(o.diag.message.find("TLS handshake failed"), std::string::npos) << o.diag.message;
+    EXPECT_EQ(good.requests(), 1u);
+
+    // A certificate of the right CA for another name: host verification refuses it.
+    fake_aws other(pki.other_key.string(), pki.other_cert.string());
+    opts.env = env_of({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", other.endpoint() + "/creds"}});
+    opts.ca_file = pki.ca_cert.string();
+    o = get(ioc, *make_container_credentials_provider(ioc.get_executor(), opts));
+    EXPECT_EQ(o.ec, errc::credentials_failed);
+    EXPECT_NE(o.diag.message.find("mismatch"), std::string::npos) << o.diag.message;
+    EXPECT_EQ(other.requests(), 0u);
 }
 
 // ---------------------------------------------------------------- web identity
