@@ -189,8 +189,7 @@ TEST_F(CredentialsServices, ImdsDisabledIsNotConfiguredAndAsksNothing) {
 TEST_F(CredentialsServices, ImdsUnreachableIsNotConfigured) {
     const auto url = closed_port_url();
     auto opts = options({});
-    opts.env = env_of({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", url}});
-    opts.service_attempts = 2;
+    opts.env = env_of({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", url}, {"AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2"}});
     auto p = make_imds_credentials_provider(ioc.get_executor(), opts);
     auto o = get(ioc, *p);
     EXPECT_EQ(o.ec, errc::no_credentials) << o.ec.message();
@@ -201,8 +200,7 @@ TEST_F(CredentialsServices, ImdsThatNeverAnswersIsNotConfiguredAfterItsTimeout) 
     fake.add_fault({aws_fault::kind::stall, "/latest/api/token"});
     auto opts = options({});
     opts.env = env_of({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", fake.endpoint()}});
-    opts.imds_timeout = 100ms;
-    opts.service_attempts = 1;
+    opts.imds_timeout = 100ms;  // and the default single IMDS attempt
     auto p = make_imds_credentials_provider(ioc.get_executor(), opts);
     auto o = get(ioc, *p);
     EXPECT_EQ(o.ec, errc::no_credentials) << o.ec.message();

@@ -107,6 +107,10 @@ struct credentials_options {
     /// Attempts per service call (transient errors: 5xx, 429, resets, timeouts),
     /// with exponential backoff and jitter from 100 ms.
     int service_attempts = 3;
+    /// Attempts per IMDS call: 1, as botocore, so a machine off EC2 moves on
+    /// after one `imds_timeout`. `AWS_METADATA_SERVICE_NUM_ATTEMPTS` and
+    /// `AWS_METADATA_SERVICE_TIMEOUT` (seconds) override both IMDS settings.
+    int imds_attempts = 1;
     /// Time allowed for a `credential_process` to print its answer.
     std::chrono::milliseconds process_timeout{60'000};
     /// PEM CA bundle for https service endpoints. Empty: `AWS_CA_BUNDLE`, else the system's.

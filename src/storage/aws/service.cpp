@@ -11,6 +11,7 @@
 #include "storage/s3/sigv4.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <cstdlib>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -406,7 +407,20 @@ env_lookup effective_env(const credentials_options& opts) {
 service_call_options call_options(const credentials_options& opts, std::string what, bool imds) {
     service_call_options o;
     o.timeout = imds ? opts.imds_timeout : opts.service_timeout;
-    o.attempts = opts.service_attempts;
+    o.attempts = imds ? opts.imds_attempts : opts.service_attempts;
+    if (imds) {
+        // botocore's knobs for IMDS; a value that is not a positive number is ignored.
+        auto env = effective_env(opts);
+        auto positive = [&](const char* name) -> long {
+            auto v = env(name);
+            if (!v || v->empty()) return 0;
+            char* end = nullptr;
+            const long n = std::strtol(v->c_str(), &end, 10);
+            return (end && *end == '\0' && n > 0 && n <= 3600) ? n : 0;
+        };
+        if (const long n = positive("AWS_METADATA_SERVICE_NUM_ATTEMPTS")) o.attempts = static_cast<int>(n);
+        if (const long s = positive("AWS_METADATA_SERVICE_TIMEOUT")) o.timeout = std::chrono::seconds(s);
+    }
     o.ca_file = opts.ca_file;
     if (o.ca_file.empty()) {
         auto env = effective_env(opts);
