@@ -6,6 +6,7 @@
 #include <fluss_fetch/storage/s3_store.hpp>
 
 #include "storage/s3/config.hpp"
+#include "support/fake_aws.hpp"
 #include "support/fault_server.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
@@ -19,6 +20,7 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 #include <map>
 #include <thread>
@@ -454,4 +456,103 @@ TEST(s3_endpoint, the_profile_gives_endpoint_region_and_addressing) {
         EXPECT_TRUE(contains(what, "addressing_style must be path, virtual or auto")) << what;
         EXPECT_TRUE(contains(what, config.string())) << what;
     }
+}
+
+// End to end, as on EKS with IRSA: no credentials in the options, so the
+// store builds the default chain; the environment names a web identity token
+// file and a role, so the chain asks STS (the fake, on loopback), which hands
+// out A. The S3 side (fault server) accepts only the keys STS issued, and A
+// expires after three requests; by then STS hands out B. The run succeeds:
+// STS is asked twice (the cache serves every other request), the refused
+// request is redone once with B, and every request is signed with its keys
+// and carries its session token.
+TEST_F(store_credentials, web_identity_from_the_default_chain_refreshes_when_sts_credentials_expire) {
+    test::temp_dir dir;
+    const auto token_file = (dir.path() / "token").string();
+    std::ofstream(token_file) << "eyJ-web-identity-token";
+    test::fake_aws sts;
+    sts.set_web_identity_token_file(token_file);
+    const auto later = std::chrono::system_clock::now() + std::chrono::hours(1);
+    sts.set_credentials("AKA", "secret-a", "session-a", later);
+    server.expire_access_key_after("AKA", 3);
+
+    s3_options o = options(nullptr);
+    const std::map<std::string, std::string> env{
+        {"AWS_WEB_IDENTITY_TOKEN_FILE", token_file},
+        {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/fluss-recovery"},
+        {"AWS_ROLE_SESSION_NAME", "tablet-3"},
+        {"AWS_ENDPOINT_URL_STS", sts.endpoint()},
+        {"AWS_CONFIG_FILE", (dir.path() / "no-config").string()},
+        {"AWS_SHARED_CREDENTIALS_FILE", (dir.path() / "no-credentials").string()},
+        {"AWS_EC2_METADATA_DISABLED", "true"},
+    };
+    o.env = [env](const char* name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    };
+    s3_store store(ioc.get_executor(), o);
+    auto results = test::run_on(ioc, [&]() -> asio::awaitable<std::vector<get_outcome>> {
+        std::vector<get_outcome> all;
+        for (int i = 0; i < 6; ++i) {
+            if (i == 3) sts.set_credentials("AKB", "secret-b", "session-b", later);  // STS has rotated
+            all.push_back(co_await get_one(store, "k" + std::to_string(i)));
+        }
+        co_return all;
+    });
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        EXPECT_FALSE(results[i].ec) << i << ": " << results[i].diag.to_string(results[i].ec);
+        EXPECT_EQ(results[i].body, "body-" + std::to_string(i));
+    }
+    ASSERT_EQ(sts.requests(), 2u) << "one STS call per set of credentials";
+    EXPECT_EQ(sts.refused(), 0u);
+    for (const auto& r : sts.recorded()) {
+        auto form = test::fake_aws::parse_form(r.body);
+        EXPECT_EQ(form["Action"], "AssumeRoleWithWebIdentity");
+        EXPECT_EQ(form["RoleSessionName"], "tablet-3");
+        EXPECT_EQ(form["WebIdentityToken"], "eyJ-web-identity-token");
+    }
+    EXPECT_EQ(server.requests(), 7u);
+    EXPECT_EQ(key_ids_for("k3"), (std::vector<std::string>{"AKA", "AKB"})) << "refused once, redone with B";
+    EXPECT_EQ(key_ids_for("k5"), std::vector<std::string>{"AKB"});
+    for (const auto& r : server.recorded()) {
+        auto it = r.headers.find("x-amz-security-token");
+        ASSERT_NE(it, r.headers.end()) << r.target;
+        EXPECT_EQ(it->second, r.access_key_id == "AKA" ? "session-a" : "session-b");
+    }
+    expect_every_request_signed_with_its_own_key();
+}
+
+// The same chain with STS refusing the role: the GET fails at once with
+// credentials_failed, names STS's code, sends nothing to S3, and the web
+// identity token appears nowhere in the message.
+TEST_F(store_credentials, a_refused_web_identity_fails_the_request_without_the_token) {
+    test::temp_dir dir;
+    const auto token_file = (dir.path() / "token").string();
+    std::ofstream(token_file) << "eyJ-web-identity-token";
+    test::fake_aws sts;
+    sts.set_web_identity_token_file(token_file);
+    sts.add_fault({test::aws_fault::kind::sts_error, "", 403});
+    s3_options o = options(nullptr);
+    const std::map<std::string, std::string> env{
+        {"AWS_WEB_IDENTITY_TOKEN_FILE", token_file},
+        {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/fluss-recovery"},
+        {"AWS_ENDPOINT_URL_STS", sts.endpoint()},
+        {"AWS_CONFIG_FILE", (dir.path() / "no-config").string()},
+        {"AWS_SHARED_CREDENTIALS_FILE", (dir.path() / "no-credentials").string()},
+        {"AWS_EC2_METADATA_DISABLED", "true"},
+    };
+    o.env = [env](const char* name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+    };
+    s3_store store(ioc.get_executor(), o);
+    auto r = test::run_on(ioc, [&]() -> asio::awaitable<get_outcome> { co_return co_await get_one(store, "k0"); });
+    EXPECT_EQ(r.ec, errc::credentials_failed) << r.ec.message();
+    const auto text = r.diag.to_string(r.ec);
+    EXPECT_TRUE(contains(text, "AccessDenied")) << text;
+    EXPECT_FALSE(contains(text, "eyJ-web-identity-token")) << text;
+    EXPECT_EQ(server.requests(), 0u);
+    EXPECT_EQ(sts.requests(), 1u);
 }
