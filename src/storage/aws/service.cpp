@@ -396,13 +396,6 @@ credentials_provider_ptr make_failing_provider(asio::any_io_executor ex, std::st
     return make_coroutine_provider(std::move(ex), std::move(description), std::move(f));
 }
 
-env_lookup effective_env(const credentials_options& opts) {
-    if (opts.env) return opts.env;
-    return [](const char* name) -> std::optional<std::string> {
-        if (const char* v = std::getenv(name)) return std::string(v);
-        return std::nullopt;
-    };
-}
 
 service_call_options call_options(const credentials_options& opts, std::string what, bool imds) {
     service_call_options o;
@@ -430,60 +423,6 @@ service_call_options call_options(const credentials_options& opts, std::string w
     return o;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) {
-    // YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]
-    auto digits = [&](std::size_t pos, std::size_t n, int& out) {
-        if (pos + n > s.size()) return false;
-        out = 0;
-        for (std::size_t i = pos; i < pos + n; ++i) {
-            if (s[i] < '0' || s[i] > '9') return false;
-            out = out * 10 + (s[i] - '0');
-        }
-        return true;
-    };
-    int y, mo, d, h, mi, sec;
-    if (!digits(0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' || !digits(8, 2, d) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, mi) ||
-        s[16] != ':' || !digits(17, 2, sec))
-        return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    std::size_t p = 19;
-    std::chrono::nanoseconds frac{0};
-    if (p < s.size() && s[p] == '.') {
-        ++p;
-        long long scale = 100'000'000, ns = 0;
-        std::size_t start = p;
-        while (p < s.size() && s[p] >= '0' && s[p] <= '9') {
-            if (scale > 0) ns += (s[p] - '0') * scale;
-            scale /= 10;
-            ++p;
-        }
-        if (p == start) return std::nullopt;
-        frac = std::chrono::nanoseconds(ns);
-    }
-    std::chrono::seconds offset{0};
-    if (p < s.size() && (s[p] == 'Z' || s[p] == 'z')) {
-        ++p;
-    } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
-        int oh, om;
-        const bool neg = s[p] == '-';
-        if (!digits(p + 1, 2, oh)) return std::nullopt;
-        std::size_t q = p + 3;
-        if (q < s.size() && s[q] == ':') ++q;
-        if (!digits(q, 2, om)) return std::nullopt;
-        offset = std::chrono::hours(oh) + std::chrono::minutes(om);
-        if (neg) offset = -offset;
-        p = q + 2;
-    } else {
-        return std::nullopt;  // a time without a zone is ambiguous
-    }
-    if (p != s.size()) return std::nullopt;
-    using namespace std::chrono;
-    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok()) return std::nullopt;
-    auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - offset;
-    return time_point_cast<system_clock::duration>(tp + frac);
-}
 
 std::string url_for_message(std::string_view url) {
     auto r = boost::urls::parse_uri(url);

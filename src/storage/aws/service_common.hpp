@@ -3,6 +3,7 @@
 // times, URLs fit for messages. Internal.
 #pragma once
 
+#include "storage/aws/providers_detail.hpp"
 #include "storage/aws/service.hpp"
 
 #include <fluss_fetch/storage/credentials.hpp>
@@ -42,15 +43,14 @@ std::optional<aws_credentials> parse_json_credentials(std::string_view body, std
 std::string json_error_summary(std::string_view body);
 
 /// `opts.env`, or the process environment when it is unset.
-env_lookup effective_env(const credentials_options& opts);
+inline env_lookup effective_env(const credentials_options& opts) { return env_of(opts); }
 
 /// Call options for a service: `opts.service_timeout` (or `imds_timeout`),
 /// `service_attempts`, `ca_file` (else AWS_CA_BUNDLE).
 service_call_options call_options(const credentials_options& opts, std::string what, bool imds);
 
-/// "2026-12-02T14:00:00Z", "2026-12-02T14:00:00.123Z", "...+01:00" → a time
-/// point; nullopt when not such a time.
-std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+/// ISO 8601 expirations: the one parser the local providers use too.
+using aws::parse_iso8601;
 
 /// The URL without user info, query and fragment: for messages.
 std::string url_for_message(std::string_view url);
