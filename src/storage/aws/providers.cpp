@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <system_error>
@@ -39,7 +40,11 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
         (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, h) || s[13] != ':' || !digits(14, 2, mi) ||
         s[16] != ':' || !digits(17, 2, sec))
         return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    // A day the month does not have (2026-02-30) is refused, not rolled over.
+    const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                          std::chrono::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) return std::nullopt;
     std::size_t pos = 19;
     std::chrono::nanoseconds frac{0};
     if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
