@@ -90,3 +90,22 @@ TEST(s3_config, bad_endpoints_are_named) {
               std::string::npos);
     EXPECT_NE(error_of(bucket(""), env_of({})).find("bucket is empty"), std::string::npos);
 }
+
+// An IPv6 literal endpoint: path style like any IP, the Host header (and so
+// the signature) bracketed as RFC 3986 writes the authority, the address to
+// connect to bare.
+TEST(s3_config, ipv6_endpoints_keep_brackets_in_the_host_header_only) {
+    auto o = bucket("b1b");
+    o.endpoint = "http://[::1]:9000";
+    auto c = resolve_config(o, env_of({}));
+    EXPECT_TRUE(c.pub.path_style) << "IP endpoints use path style";
+    EXPECT_EQ(c.pub.host, "[::1]");
+    EXPECT_EQ(c.pub.port, "9000");
+    EXPECT_EQ(c.host_header, "[::1]:9000");
+    EXPECT_EQ(c.connect_host, "::1");
+    o.endpoint = "https://[2001:db8::7]";
+    c = resolve_config(o, env_of({}));
+    EXPECT_EQ(c.host_header, "[2001:db8::7]");
+    EXPECT_EQ(c.connect_host, "2001:db8::7");
+    EXPECT_EQ(c.pub.port, "443");
+}

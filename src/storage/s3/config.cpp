@@ -235,7 +235,10 @@ store_config resolve_config(const s3_options& opts, const env_lookup& env) {
     if (p.scheme != "http" && p.scheme != "https")
         fail(errc::invalid_uri, "endpoint '" + endpoint + "' (from " + endpoint_source +
                                     "): scheme must be http or https, not '" + p.scheme + "'");
-    p.host = std::string(u.encoded_host_address());
+    // encoded_host() keeps an IPv6 literal's brackets (encoded_host_address()
+    // drops them): the Host header and is_ip_literal() need them; connect_host
+    // loses them below.
+    p.host = std::string(u.encoded_host());
     if (p.host.empty()) fail(errc::invalid_uri, "endpoint '" + endpoint + "' (from " + endpoint_source + ") has no host");
     if (u.has_query() || u.has_fragment() || u.has_userinfo())
         fail(errc::invalid_uri, "endpoint '" + endpoint + "' (from " + endpoint_source +
@@ -282,7 +285,8 @@ store_config resolve_config(const s3_options& opts, const env_lookup& env) {
 
     c.connect_host = p.path_style ? p.host : p.bucket + "." + p.host;
     c.host_header = c.connect_host + (p.port == default_port ? "" : ":" + p.port);
-    // IPv6 literals come bracketed from the URL; the resolver wants them bare.
+    // IPv6 literals stay bracketed in the Host header; the resolver and the TLS
+    // name check want them bare.
     if (c.connect_host.size() > 2 && c.connect_host.front() == '[')
         c.connect_host = c.connect_host.substr(1, c.connect_host.size() - 2);
 
